@@ -1,0 +1,64 @@
+export interface Streamer {
+  id: string;
+  login: string;
+  displayName: string;
+  profileImageUrl: string;
+}
+export interface Me extends Streamer {
+  favorite: Streamer | null;
+}
+export interface FeedEvent {
+  id: string;
+  type: string;
+  broadcasterId: string;
+  occurredAt: string;
+  summary: string;
+}
+export interface StreamerInfo extends Streamer {
+  streamerMode: boolean;
+  eventTypes: string[];
+}
+export interface ClientConfig {
+  embeds: boolean;
+  parent: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(path, { credentials: 'same-origin', ...init });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+    throw new ApiError(
+      response.status,
+      body.error?.message ?? `Request failed (${response.status})`,
+    );
+  }
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+export const api = {
+  me: () => call<Me>('/api/me'),
+  config: () => call<ClientConfig>('/api/config'),
+  setFavorite: (login: string) =>
+    call<{ favorite: Streamer }>('/api/me/favorite', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login }),
+    }),
+  streamer: (broadcasterId: string) =>
+    call<StreamerInfo>(`/api/streamers/${encodeURIComponent(broadcasterId)}`),
+  events: (broadcasterId: string) =>
+    call<{ events: FeedEvent[] }>(
+      `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=10`,
+    ),
+  realtimeToken: () => call<{ url: string; token: string }>('/api/realtime/token'),
+  logout: () => call<void>('/auth/logout', { method: 'POST' }),
+};

@@ -1,0 +1,72 @@
+import type { FeedEvent } from './api.js';
+
+const ICONS: Array<[RegExp, string]> = [
+  [/^stream\./, 'live'],
+  [/follow/, 'follow'],
+  [/subscri/, 'sub'],
+  [/cheer|hype_train/, 'bits'],
+  [/raid/, 'raid'],
+  [/chat/, 'chat'],
+  [/poll|prediction|redemption/, 'poll'],
+  [/ban|moderat/, 'mod'],
+];
+const MAX_SHOWN = 100;
+
+function timeAgo(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 45) return 'just now';
+  const units: Array<[number, string]> = [
+    [86400 * 365, 'year'],
+    [86400 * 30, 'month'],
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [size, name] of units) {
+    const count = Math.floor(seconds / size);
+    if (count >= 1) return `${count} ${name}${count === 1 ? '' : 's'} ago`;
+  }
+  return 'just now';
+}
+
+/** The event list: newest on top, each event once, times kept fresh. */
+export function createFeedList(list: HTMLOListElement, empty: HTMLElement) {
+  const shown = new Set<string>();
+  const refresh = () => {
+    for (const time of list.querySelectorAll('time')) time.textContent = timeAgo(time.dateTime);
+  };
+  setInterval(refresh, 30_000);
+
+  function item(event: FeedEvent): HTMLLIElement {
+    const li = document.createElement('li');
+    li.dataset.id = event.id;
+    li.dataset.type = event.type;
+    const icon = ICONS.find(([pattern]) => pattern.test(event.type))?.[1] ?? 'other';
+    li.innerHTML = `<svg aria-hidden="true"><use href="/icons.svg#i-${icon}"></use></svg><span class="summary"></span><time></time>`;
+    li.querySelector('.summary')!.textContent = event.summary;
+    const time = li.querySelector('time')!;
+    time.dateTime = event.occurredAt;
+    time.textContent = timeAgo(event.occurredAt);
+    return li;
+  }
+
+  return {
+    /** Adds events given oldest first; an event already shown is skipped. */
+    add(events: FeedEvent[]): void {
+      for (const event of events) {
+        if (shown.has(event.id)) continue;
+        shown.add(event.id);
+        list.prepend(item(event));
+      }
+      while (list.children.length > MAX_SHOWN) list.lastElementChild!.remove();
+      empty.hidden = list.children.length > 0;
+    },
+    clear(): void {
+      shown.clear();
+      list.replaceChildren();
+      empty.hidden = false;
+    },
+    /** The newest event shown, the `since` of a catch-up. */
+    newestId: (): string | undefined => (list.firstElementChild as HTMLElement | null)?.dataset.id,
+  };
+}

@@ -1,0 +1,54 @@
+import express, { type Express, type Router } from 'express';
+import type { Queue } from 'bullmq';
+import type { Logger } from '../shared/logger.js';
+import type { FeedCache } from '../shared/feed/feed-cache.js';
+import { readiness, type ReadinessCheck } from '../shared/health.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { eventSubRoute } from './webhooks/eventsub.route.js';
+import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
+
+export interface WebDeps {
+  log: Logger;
+  eventSubSecret: string;
+  webhookBodyLimit: number;
+  callbacks: Queue;
+  cache: FeedCache;
+  history: EventHistory;
+  readinessChecks: ReadinessCheck[];
+  /** Login, sessions, `/api/me` and `/api/realtime/token`. */
+  viewer: Router;
+  /** The event page, its assets and the security headers. */
+  pages: Router;
+}
+
+export function createWebApp(deps: WebDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 1);
+
+  // Mounted before any JSON parser: the signature covers the raw bytes.
+  app.use(
+    '/webhooks/twitch',
+    eventSubRoute({
+      secret: deps.eventSubSecret,
+      bodyLimit: deps.webhookBodyLimit,
+      callbacks: deps.callbacks,
+      log: deps.log.child({ scope: 'api' }),
+    }),
+  );
+  app.use(deps.pages);
+  app.use(deps.viewer);
+  app.use('/api/streamers', streamerEventsRoute({ cache: deps.cache, history: deps.history }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const result = await readiness(deps.readinessChecks);
+    res.status(result.ok ? 200 : 503).json(result);
+  });
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log.child({ scope: 'api' })));
+  return app;
+}

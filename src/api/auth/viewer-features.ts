@@ -1,0 +1,100 @@
+import express, { Router, type RequestHandler } from 'express';
+import passport from 'passport';
+import type { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+import type { Config } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import { JOBS, QUEUES, createQueue, enqueue } from '../../shared/queues.js';
+import { STREAMER_MODE_SCOPES } from '../../shared/twitch/subscription-plan.js';
+import { createUserTokens } from '../../shared/auth/user-tokens.js';
+import { scheduleUserTokenValidation } from '../../shared/auth/token-validation.js';
+import { createUserStore } from '../../shared/db/user-store.js';
+import { createStreamerStore } from '../../shared/db/streamer-store.js';
+import { createHelixClient } from '../../shared/twitch/helix-client.js';
+import { createRealtimeTokens } from '../../shared/realtime-token.js';
+import { HttpError } from '../errors.js';
+import { meRoutes } from '../routes/me.routes.js';
+import { sessionMiddleware } from './session.middleware.js';
+import { twitchLoginRoutes } from './twitch-login.routes.js';
+
+/**
+ * Login, sessions and the viewer's API, mounted as one router. Without Twitch credentials they
+ * answer 503 naming the missing variables, so the intake still runs.
+ */
+export function createViewerFeatures(
+  config: Readonly<Config>,
+  redis: Redis,
+  knex: Knex,
+  log: Logger,
+) {
+  const router = Router();
+  const { clientId, clientSecret } = config.twitch;
+  if (!clientId || !clientSecret) {
+    router.use(['/auth', '/api/me', '/api/realtime'], () => {
+      throw new HttpError(
+        503,
+        'login_not_configured',
+        'Twitch login is not configured: set TWITCH_CLIENT_ID and TWITCH_CLIENT_SECRET',
+      );
+    });
+    return { router, close: () => Promise.resolve() };
+  }
+  const prefix = config.redis.prefix;
+  const tokens = createUserTokens(redis, prefix);
+  const users = createUserStore(knex);
+  const streamers = createStreamerStore(knex);
+  const subscriptions = createQueue(QUEUES.subscriptions, redis, prefix);
+  const twitch = { authUrl: config.twitch.authUrl, clientId, clientSecret };
+
+  router.use(
+    sessionMiddleware({
+      redis,
+      prefix,
+      secret: config.session.secret,
+      publicUrl: config.http.publicUrl,
+    }),
+  );
+  router.use(passport.initialize(), passport.session() as RequestHandler);
+  router.use(
+    '/auth',
+    express.urlencoded({ extended: false, limit: '1kb' }),
+    twitchLoginRoutes({
+      ...twitch,
+      apiUrl: config.twitch.apiUrl,
+      publicUrl: config.http.publicUrl,
+      tokens,
+      saveUser: (user) => users.save(user),
+      streamerScopes: STREAMER_MODE_SCOPES,
+      onChannelConnected: async (user, scopes) => {
+        await streamers.upsert(user);
+        await streamers.setGrantedScopes(user.id, scopes);
+        await enqueue(subscriptions, JOBS.ensureSubscriptions, { broadcasterId: user.id });
+      },
+      log,
+    }),
+  );
+  router.use(
+    '/api',
+    meRoutes({
+      users,
+      streamers,
+      helix: createHelixClient({
+        ...twitch,
+        apiUrl: config.twitch.apiUrl,
+        redis,
+        redisPrefix: prefix,
+      }),
+      subscriptions,
+      tokens: createRealtimeTokens(config.session.secret),
+      realtimeUrl: config.http.realtimeUrl,
+    }),
+  );
+  const validation = scheduleUserTokenValidation({ ...twitch, tokens, redis, prefix, log });
+  return {
+    router,
+    async close() {
+      validation.stop();
+      await subscriptions.close();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../shared/logger.js';
+
+/** An error whose status, code and message are safe to show to the caller. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const badRequest = (message: string, code = 'bad_request') =>
+  new HttpError(400, code, message);
+export const forbidden = (message: string, code = 'forbidden') => new HttpError(403, code, message);
+export const notFound = (message = 'Not found') => new HttpError(404, 'not_found', message);
+export const unavailable = (message: string, retryAfterSeconds = 5) =>
+  new HttpError(503, 'unavailable', message, { 'retry-after': String(retryAfterSeconds) });
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(notFound(`No route for ${req.method} ${req.path}`));
+};
+
+/** Renders every error as `{error: {code, message}}`; unknown errors say nothing of their cause. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const bodyParserStatus = (error as { status?: number; type?: string })?.type?.startsWith(
+      'entity.',
+    )
+      ? (error as { status: number }).status
+      : undefined;
+    let http: HttpError;
+    if (error instanceof HttpError) http = error;
+    else if (bodyParserStatus === 413) {
+      http = new HttpError(413, 'payload_too_large', 'Request body is too large');
+    } else if (bodyParserStatus) {
+      http = new HttpError(bodyParserStatus, 'bad_request', 'Malformed request body');
+    } else {
+      log.error(
+        { err: error, method: req.method, path: req.path },
+        `Unhandled error on ${req.method} ${req.path}`,
+      );
+      http = new HttpError(500, 'internal', 'Internal server error');
+    }
+    res
+      .status(http.status)
+      .set(http.headers)
+      .json({ error: { code: http.code, message: http.message } });
+  };
+}

@@ -1,0 +1,55 @@
+import { createServer } from 'node:http';
+import { loadConfigOrExit } from '../shared/config.js';
+import { createLogger } from '../shared/logger.js';
+import { createRedis } from '../shared/connections/redis.js';
+import { createDatabase } from '../shared/connections/database.js';
+import { createShutdown } from '../shared/shutdown.js';
+import { QUEUES, createQueue } from '../shared/queues.js';
+import { createFeedCache } from '../shared/feed/feed-cache.js';
+import { createEventStore } from '../shared/db/event-store.js';
+import { databaseCheck, redisCheck } from '../shared/health.js';
+import { createWebApp } from './app.js';
+import { createViewerFeatures } from './auth/viewer-features.js';
+import { pageRoutes } from './routes/pages.routes.js';
+
+const config = loadConfigOrExit();
+const log = createLogger(config.logLevel, 'web');
+const shutdown = createShutdown(log, config.shutdownTimeoutMs);
+
+const redis = createRedis(config.redis.url, 'web', 'command', log);
+const knex = createDatabase(config.db.url, log);
+const callbacks = createQueue(QUEUES.callbacks, redis, config.redis.prefix);
+callbacks.on('error', (error) =>
+  log.warn({ err: error }, `Queue ${QUEUES.callbacks}: ${error.message}`),
+);
+
+const viewer = createViewerFeatures(config, redis, knex, log);
+const app = createWebApp({
+  log,
+  eventSubSecret: config.twitch.eventSubSecret,
+  webhookBodyLimit: config.webhook.bodyLimit,
+  callbacks,
+  cache: createFeedCache(redis, config.redis.prefix),
+  history: createEventStore(knex),
+  readinessChecks: [redisCheck(redis), databaseCheck(knex)],
+  viewer: viewer.router,
+  pages: pageRoutes({
+    publicUrl: config.http.publicUrl,
+    realtimeUrl: config.http.realtimeUrl,
+    embeds: config.twitch.authUrl === 'https://id.twitch.tv/oauth2',
+  }),
+});
+
+const server = createServer(app);
+server.keepAliveTimeout = 65_000;
+server.listen(config.http.port, () => {
+  log.info({ port: config.http.port }, `web listening on port ${config.http.port}`);
+});
+
+shutdown.register('http server', 0, () => new Promise((resolve) => server.close(resolve)));
+shutdown.register('idle connections', 0, () => server.closeIdleConnections());
+shutdown.register('callbacks queue', 1, () => callbacks.close());
+shutdown.register('viewer features', 1, () => viewer.close());
+shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
+shutdown.register('postgres', 2, () => knex.destroy());
+shutdown.listen();

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import express, { Router, type Request } from 'express';
+import type { Queue } from 'bullmq';
+import type { Logger } from '../../shared/logger.js';
+import { JOBS, enqueue } from '../../shared/queues.js';
+import {
+  EVENTSUB_HEADERS as H,
+  FRESHNESS_WINDOW_MS,
+  MESSAGE_TYPES,
+} from '../../shared/twitch/eventsub-headers.js';
+import { verifyEventSubSignature } from '../../shared/twitch/signature.js';
+import { badRequest, forbidden, unavailable } from '../errors.js';
+
+export interface EventSubRouteDeps {
+  secret: string;
+  bodyLimit: number;
+  callbacks: Queue;
+  log: Logger;
+  now?: () => number;
+  /** How long to wait for Redis before telling Twitch to retry. */
+  enqueueTimeoutMs?: number;
+}
+
+/** Header value, or undefined when absent; a repeated header is never a valid one. */
+function single(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** BullMQ job ids may not contain ':' and Twitch message ids are opaque; a digest is safe. */
+export const callbackJobId = (messageId: string): string =>
+  `m-${createHash('sha256').update(messageId).digest('base64url')}`;
+
+/**
+ * Twitch EventSub intake: verify, answer the challenge, or durably queue and only then
+ * acknowledge. It does no processing, so Twitch always gets its answer within milliseconds.
+ */
+export function eventSubRoute(deps: EventSubRouteDeps): Router {
+  const now = deps.now ?? Date.now;
+  const timeoutMs = deps.enqueueTimeoutMs ?? 3000;
+  const router = Router();
+
+  router.post('/', express.raw({ type: () => true, limit: deps.bodyLimit }), async (req, res) => {
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const messageId = single(req, H.messageId);
+    const timestamp = single(req, H.messageTimestamp);
+    const signature = single(req, H.messageSignature);
+    const messageType = single(req, H.messageType);
+    const log = deps.log.child({ msgId: messageId, messageType });
+
+    if (!messageId || !timestamp || !signature) {
+      log.warn('Rejected EventSub request without message id, timestamp or signature');
+      throw forbidden(
+        'Missing Twitch-Eventsub-Message-Id, -Timestamp or -Signature header',
+        'missing_signature',
+      );
+    }
+    if (!verifyEventSubSignature(deps.secret, messageId, timestamp, body, signature)) {
+      log.warn(`Rejected EventSub message ${messageId}: bad signature`);
+      throw forbidden('Signature does not match', 'bad_signature');
+    }
+    const sentAt = Date.parse(timestamp);
+    if (!Number.isFinite(sentAt) || Math.abs(now() - sentAt) > FRESHNESS_WINDOW_MS) {
+      log.warn(
+        { timestamp },
+        `Rejected EventSub message ${messageId}: timestamp ${timestamp} is outside 10 minutes`,
+      );
+      throw forbidden(
+        'Message timestamp is missing, older than 10 minutes, or in the future',
+        'stale_timestamp',
+      );
+    }
+
+    if (messageType === MESSAGE_TYPES.verification) {
+      let challenge: unknown;
+      try {
+        challenge = (JSON.parse(body.toString('utf8')) as { challenge?: unknown }).challenge;
+      } catch {
+        throw badRequest('Verification body is not JSON');
+      }
+      if (typeof challenge !== 'string' || challenge === '') {
+        throw badRequest('Verification body has no challenge');
+      }
+      log.info(`Answered EventSub challenge for message ${messageId}`);
+      res.status(200).type('text/plain').send(challenge);
+      return;
+    }
+    if (messageType !== MESSAGE_TYPES.notification && messageType !== MESSAGE_TYPES.revocation) {
+      log.warn(`Ignored EventSub message ${messageId} of unknown type ${String(messageType)}`);
+      res.status(204).end();
+      return;
+    }
+
+    const job = enqueue(
+      deps.callbacks,
+      JOBS.eventSubCallback,
+      {
+        messageId,
+        messageType,
+        messageTimestamp: timestamp,
+        messageRetry: single(req, H.messageRetry) ?? null,
+        subscriptionType: single(req, H.subscriptionType) ?? null,
+        subscriptionVersion: single(req, H.subscriptionVersion) ?? null,
+        body: body.toString('utf8'),
+        receivedAt: now(),
+      },
+      // The same message id maps to the same job, so a retry that races the first is a no-op.
+      { jobId: callbackJobId(messageId) },
+    );
+    try {
+      await withTimeout(job, timeoutMs);
+    } catch (error) {
+      log.error(
+        { err: error },
+        `Could not queue EventSub message ${messageId}; answering 503 so Twitch retries`,
+      );
+      throw unavailable('Cannot queue the message right now; please retry');
+    }
+    log.debug(`Queued EventSub ${messageType} ${messageId}`);
+    res.status(202).end();
+  });
+  return router;
+}
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`Redis did not accept the job within ${ms} ms`)),
+      ms,
+    );
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,30 @@
+import { loadConfigOrExit } from '../shared/config.js';
+import { createLogger } from '../shared/logger.js';
+import { createRedis } from '../shared/connections/redis.js';
+import { createShutdown } from '../shared/shutdown.js';
+import { createFeedCache } from '../shared/feed/feed-cache.js';
+import { createRealtimeTokens } from '../shared/realtime-token.js';
+import { createRealtimeServer } from './realtime-server.js';
+
+const config = loadConfigOrExit();
+const log = createLogger(config.logLevel, 'realtime');
+const shutdown = createShutdown(log, config.shutdownTimeoutMs);
+
+const redis = createRedis(config.redis.url, 'realtime', 'command', log);
+const subscriber = createRedis(config.redis.url, 'realtime-sub', 'blocking', log);
+const server = createRealtimeServer({
+  redis,
+  subscriber,
+  prefix: config.redis.prefix,
+  cache: createFeedCache(redis, config.redis.prefix),
+  tokens: createRealtimeTokens(config.session.secret),
+  log,
+  corsOrigin: config.http.publicUrl,
+});
+server.http.listen(config.http.port, () => {
+  log.info({ port: config.http.port }, `realtime listening on port ${config.http.port}`);
+});
+
+shutdown.register('sockets', 0, () => server.close());
+shutdown.register('redis', 2, () => Promise.all([redis.quit(), subscriber.quit()]));
+shutdown.listen();

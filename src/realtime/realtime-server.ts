@@ -1,0 +1,124 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../shared/logger.js';
+import type { FeedCache } from '../shared/feed/feed-cache.js';
+import type { RealtimeTokens } from '../shared/realtime-token.js';
+import type { NotifyEventJob } from '../shared/queues.js';
+import {
+  FEED_EVENT,
+  socketIoKey,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from '../shared/realtime-protocol.js';
+import { readiness, redisCheck } from '../shared/health.js';
+import { createRoomFeeds } from './room-feeds.js';
+import {
+  leave,
+  onUnwatch,
+  onWatch,
+  type SocketData,
+  type ViewerSocket,
+  type WatchDeps,
+} from './watch.handlers.js';
+
+export interface RealtimeDeps {
+  /** Fails fast, so that a watch is refused rather than left hanging while Redis is away. */
+  redis: Redis;
+  /** Put in subscriber mode by the adapter; waits for Redis forever. */
+  subscriber: Redis;
+  prefix: string;
+  cache: FeedCache;
+  tokens: RealtimeTokens;
+  log: Logger;
+  corsOrigin: string | string[];
+  maxWatchesPerSocket?: number;
+}
+
+export interface RealtimeServer {
+  http: HttpServer;
+  io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+  close(): Promise<void>;
+}
+
+/** A Socket.IO node on the Redis adapter; every node delivers to its own sockets only. */
+export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
+  const log = deps.log.child({ scope: 'realtime' });
+  const http = createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      return;
+    }
+    if (req.url === '/readyz') {
+      void readiness([redisCheck(deps.redis)]).then((result) => {
+        res
+          .writeHead(result.ok ? 200 : 503, { 'content-type': 'application/json' })
+          .end(JSON.stringify(result));
+      });
+      return;
+    }
+    // Socket.IO answers its own path; anything else is not ours.
+    if (!req.url?.startsWith('/socket.io')) res.writeHead(404).end();
+  });
+  const io: RealtimeServer['io'] = new Server(http, {
+    path: '/socket.io',
+    cors: { origin: deps.corsOrigin, credentials: true },
+    maxHttpBufferSize: 16 * 1024,
+    adapter: createAdapter(deps.redis, deps.subscriber, { key: socketIoKey(deps.prefix) }),
+  });
+  io.of('/').adapter.on('error', (error: Error) =>
+    log.error({ err: error }, `Socket.IO adapter: ${error.message}`),
+  );
+
+  const feeds = createRoomFeeds(
+    deps.cache,
+    {
+      toRoom: (room, except, event) => io.local.to(room).except(except).emit('event', event),
+      toSocket: (socketId, event) => io.local.to(socketId).emit('event', event),
+    },
+    (error) => log.error({ err: error }, 'Room feed step failed'),
+  );
+  // Emitters publish with serverSideEmit; see ARCHITECTURE.md for why not a room broadcast.
+  io.on(
+    FEED_EVENT as 'connection',
+    ((notification: NotifyEventJob) => feeds.onNotification(notification)) as never,
+  );
+
+  io.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    deps.tokens.verify(token).then(
+      (userId) => {
+        socket.data.userId = userId;
+        socket.data.watching = new Set();
+        next();
+      },
+      (error: Error) => next(new Error(`unauthorized: ${error.message}`)),
+    );
+  });
+
+  const watchDeps: WatchDeps = {
+    feeds,
+    localWatchers: (room) => io.of('/').adapter.rooms.get(room)?.size ?? 0,
+    maxWatchesPerSocket: deps.maxWatchesPerSocket ?? 20,
+    backlogSize: 10,
+    log,
+  };
+  io.on('connection', (socket: ViewerSocket) => {
+    socket.on('watch', onWatch(socket, watchDeps));
+    socket.on('unwatch', onUnwatch(socket, watchDeps));
+    socket.on('disconnect', () => {
+      for (const id of [...socket.data.watching]) leave(socket, id, watchDeps);
+    });
+  });
+
+  return {
+    http,
+    io,
+    async close() {
+      // Clients reconnect to another node and catch up with `since`.
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import type { StreamEvent } from '../shared/events/event.js';
+import type { FeedCache, FeedEntry } from '../shared/feed/feed-cache.js';
+import { streamerRoom } from '../shared/rooms.js';
+
+const RECENT_IDS = 1000;
+const MAX_OWED = 10_000;
+
+/** What a room feed needs from Socket.IO: delivery to this node's sockets only. */
+export interface LocalDelivery {
+  toRoom(room: string, exceptSocketIds: string[], event: StreamEvent): void;
+  toSocket(socketId: string, event: StreamEvent): void;
+}
+
+/**
+ * One streamer's feed on one realtime node. Emitters may deliver an event twice, late, or out of
+ * order, and Redis pub/sub may lose one; the feed delivers each sequence number once and in order,
+ * filling gaps from the feed cache. All its steps run one at a time, in arrival order.
+ */
+export class RoomFeed {
+  readonly room: string;
+  private lastSeq: number | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Sockets whose backlog is on its way: live events wait here so they follow the backlog. */
+  private readonly pending = new Map<string, StreamEvent[]>();
+  /** Ids delivered lately, so that a duplicate is known by its id as well as by its seq. */
+  private readonly recent = new Set<string>();
+  private readonly recentOrder: string[] = [];
+  /** Sequence numbers a gap fill could not find in the cache; their own emission still counts. */
+  private readonly owed = new Set<number>();
+  closed = false;
+
+  constructor(
+    readonly broadcasterId: string,
+    private readonly cache: FeedCache,
+    private readonly delivery: LocalDelivery,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.room = streamerRoom(broadcasterId);
+  }
+
+  private run<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(step);
+    this.tail = result.catch(this.onError);
+    return result;
+  }
+
+  deliver(seq: number, event: StreamEvent): Promise<void> {
+    return this.run(async () => {
+      if (this.closed || this.lastSeq === undefined || this.recent.has(event.id)) return;
+      if (this.owed.delete(seq)) {
+        // A gap fill could not find it (the cache had moved on): late, but not lost.
+        this.broadcast(event);
+        return;
+      }
+      if (seq <= this.lastSeq) {
+        // Either a stale duplicate, or the feed's counter restarted (Redis lost the feed keys).
+        if ((await this.cache.currentSeq(this.broadcasterId)) >= this.lastSeq) return;
+        this.onError(
+          new Error(`Feed ${this.broadcasterId} restarted at seq ${seq} after ${this.lastSeq}`),
+        );
+        this.lastSeq = seq - 1;
+      }
+      if (seq > this.lastSeq + 1) {
+        const from = this.lastSeq;
+        const missing = await this.cache.range(this.broadcasterId, from, seq - 1);
+        const found = new Set(missing.map((entry) => entry.seq));
+        for (let owed = from + 1; owed < seq && this.owed.size < MAX_OWED; owed++) {
+          if (!found.has(owed)) this.owed.add(owed);
+        }
+        for (const entry of missing) this.send(entry);
+      }
+      this.send({ seq, event });
+    });
+  }
+
+  /**
+   * Joins a socket and returns its backlog (null if the feed was released meanwhile): the cached events after `since` (or the latest
+   * `defaultCount`) up to the last one this node delivered. Live events after that wait in the
+   * socket's pending list until `release` is called with the backlog sent.
+   */
+  async join(
+    socketId: string,
+    join: () => void,
+    since: string | undefined,
+    defaultCount: number,
+  ): Promise<StreamEvent[] | null> {
+    const boundary = await this.run(async () => {
+      // A feed released while this join waited is gone from the node: the caller takes a new one.
+      if (this.closed) return null;
+      this.lastSeq ??= await this.cache.currentSeq(this.broadcasterId);
+      join();
+      this.pending.set(socketId, []);
+      return this.lastSeq;
+    });
+    if (boundary === null) return null;
+    try {
+      const sinceSeq =
+        since === undefined ? null : await this.cache.seqOf(this.broadcasterId, since);
+      if (sinceSeq !== null) {
+        return (await this.cache.range(this.broadcasterId, sinceSeq, boundary)).map((e) => e.event);
+      }
+      // No `since`, or one too old to be indexed: the latest cached events are the best we have.
+      const latest = await this.cache.latest(
+        this.broadcasterId,
+        since === undefined ? defaultCount : Number.MAX_SAFE_INTEGER,
+      );
+      return latest
+        .filter((e) => e.seq <= boundary)
+        .reverse()
+        .map((e) => e.event);
+    } catch (error) {
+      this.pending.delete(socketId);
+      throw error;
+    }
+  }
+
+  /** Sends what arrived while the socket's backlog was loading, then delivers to it live. */
+  release(socketId: string): void {
+    const waiting = this.pending.get(socketId);
+    if (!waiting) return;
+    this.pending.delete(socketId);
+    for (const event of waiting) this.delivery.toSocket(socketId, event);
+  }
+
+  forget(socketId: string): void {
+    this.pending.delete(socketId);
+  }
+
+  private send({ seq, event }: FeedEntry): void {
+    if ((this.lastSeq !== undefined && seq <= this.lastSeq) || this.recent.has(event.id)) return;
+    this.lastSeq = seq;
+    this.broadcast(event);
+  }
+
+  private broadcast(event: StreamEvent): void {
+    this.recent.add(event.id);
+    this.recentOrder.push(event.id);
+    if (this.recentOrder.length > RECENT_IDS) this.recent.delete(this.recentOrder.shift()!);
+    this.delivery.toRoom(this.room, [...this.pending.keys()], event);
+    for (const waiting of this.pending.values()) waiting.push(event);
+  }
+}

@@ -1,0 +1,36 @@
+import type { FeedCache } from '../shared/feed/feed-cache.js';
+import type { NotifyEventJob } from '../shared/queues.js';
+import { RoomFeed, type LocalDelivery } from './room-feed.js';
+
+/** The room feeds of the streamers that sockets on this node watch; nothing for the rest. */
+export function createRoomFeeds(
+  cache: FeedCache,
+  delivery: LocalDelivery,
+  onError: (error: unknown) => void,
+) {
+  const feeds = new Map<string, RoomFeed>();
+  return {
+    get(broadcasterId: string): RoomFeed {
+      let feed = feeds.get(broadcasterId);
+      if (!feed) {
+        feed = new RoomFeed(broadcasterId, cache, delivery, onError);
+        feeds.set(broadcasterId, feed);
+      }
+      return feed;
+    },
+    /** Drops a feed once no socket on this node is in its room. */
+    release(broadcasterId: string, localWatchers: number): void {
+      const feed = feeds.get(broadcasterId);
+      if (!feed || localWatchers > 0) return;
+      feed.closed = true;
+      feeds.delete(broadcasterId);
+    },
+    onNotification(notification: NotifyEventJob): void {
+      void feeds.get(notification.broadcasterId)?.deliver(notification.seq, notification.event);
+    },
+    get size() {
+      return feeds.size;
+    },
+  };
+}
+export type RoomFeeds = ReturnType<typeof createRoomFeeds>;

@@ -1,0 +1,131 @@
+import type { Knex } from 'knex';
+import type { Actor, StreamEvent } from '../events/event.js';
+import { ensurePartition, monthStart } from './partitions.js';
+
+interface EventRow {
+  id: string;
+  type: string;
+  broadcaster_id: string;
+  broadcaster_login: string;
+  broadcaster_name: string;
+  occurred_at: Date;
+  actor: Actor | null;
+  summary: string;
+  data: Record<string, unknown>;
+}
+
+const COLUMNS: string[] = [
+  'id',
+  'type',
+  'broadcaster_id',
+  'broadcaster_login',
+  'broadcaster_name',
+  'occurred_at',
+  'actor',
+  'summary',
+  'data',
+];
+
+function toEvent(row: EventRow): StreamEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    broadcasterId: row.broadcaster_id,
+    broadcasterLogin: row.broadcaster_login,
+    broadcasterName: row.broadcaster_name,
+    occurredAt: row.occurred_at.toISOString(),
+    actor: row.actor,
+    summary: row.summary,
+    data: row.data,
+  };
+}
+
+function occurredAt(event: StreamEvent): Date {
+  const date = new Date(event.occurredAt);
+  if (Number.isNaN(date.getTime())) {
+    throw new RangeError(`Event ${event.id} has an invalid occurredAt: ${event.occurredAt}`);
+  }
+  return date;
+}
+
+function isMissingPartition(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    code === '23514' && typeof message === 'string' && message.includes('no partition of relation')
+  );
+}
+
+/** The `events` table: every stored event, partitioned by month of `occurred_at`. */
+export function createEventStore(knex: Knex) {
+  return {
+    /**
+     * Stores events in one statement; an event already stored (same id and occurredAt) is skipped.
+     * Creates a missing month's partition on demand. Returns how many rows were new.
+     */
+    async insert(rows: Array<{ event: StreamEvent; messageId: string | null }>): Promise<number> {
+      if (rows.length === 0) return 0;
+      // Stored at millisecond precision, so what we read back orders the same as what we stored.
+      const values = rows.map(({ event, messageId }) => ({
+        id: event.id,
+        type: event.type,
+        broadcaster_id: event.broadcasterId,
+        broadcaster_login: event.broadcasterLogin,
+        broadcaster_name: event.broadcasterName,
+        occurred_at: occurredAt(event).toISOString(),
+        actor: event.actor === null ? null : JSON.stringify(event.actor),
+        summary: event.summary,
+        data: JSON.stringify(event.data),
+        message_id: messageId,
+      }));
+      const attempt = async () => {
+        const inserted = await knex('events').insert(values).onConflict().ignore().returning('id');
+        return inserted.length;
+      };
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isMissingPartition(error)) throw error;
+        const months = new Set(values.map((v) => monthStart(new Date(v.occurred_at)).getTime()));
+        for (const month of months) await ensurePartition(knex, new Date(month));
+        return await attempt();
+      }
+    },
+
+    /**
+     * A broadcaster's events, newest first by (occurredAt, id). With `before` (an event id), only
+     * those strictly older than that event; an unknown `before` gives an empty page.
+     */
+    async listByBroadcaster(
+      broadcasterId: string,
+      { limit, before }: { limit: number; before?: string },
+    ): Promise<StreamEvent[]> {
+      const query = knex('events')
+        .select<EventRow[]>(COLUMNS)
+        .where('broadcaster_id', broadcasterId)
+        .orderBy([
+          { column: 'occurred_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(limit);
+      if (before !== undefined) {
+        const anchor = knex('events')
+          .select('occurred_at', 'id')
+          .where({ broadcaster_id: broadcasterId, id: before })
+          .orderBy('occurred_at', 'desc')
+          .limit(1);
+        // A missing anchor makes the row comparison NULL, so no row matches.
+        query.whereRaw('(occurred_at, id) < (?)', [anchor]);
+      }
+      return (await query).map(toEvent);
+    },
+
+    /** The stored events with these ids, in no particular order. */
+    async findByIds(ids: string[]): Promise<StreamEvent[]> {
+      if (ids.length === 0) return [];
+      const rows = await knex('events').select<EventRow[]>(COLUMNS).whereIn('id', ids);
+      return rows.map(toEvent);
+    },
+  };
+}
+
+export type EventStore = ReturnType<typeof createEventStore>;

@@ -1,0 +1,47 @@
+import { loadConfigOrExit } from '../config.js';
+import { createDatabase } from '../connections/database.js';
+import { createLogger } from '../logger.js';
+import { runMigrations } from './migrate.js';
+import { maintainEventPartitions } from './partitions.js';
+
+// The `release` process: migrations, then event partitions; one line per change.
+const config = loadConfigOrExit();
+// knex's own warnings go to the JSON log at warn level; the lines below are for people.
+const knex = createDatabase(config.db.url, createLogger('error', 'release'), { min: 0, max: 2 });
+
+const NETWORK_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+};
+
+/** One line, naming host and port but never the connection string (it may hold a password). */
+function describe(error: unknown): string {
+  const err = error as { code?: string; errors?: Array<{ code?: string }>; message?: string };
+  const code = err.code ?? err.errors?.[0]?.code;
+  const { hostname, port } = new URL(config.db.url);
+  const where = `PostgreSQL at ${hostname || 'localhost'}:${port || '5432'}`;
+  if (code && NETWORK_CAUSES[code]) return `cannot reach ${where}: ${NETWORK_CAUSES[code]}`;
+  const message = (err.message ?? String(error)).replaceAll(config.db.url, '<DATABASE_URL>');
+  if (/timeout/i.test(message) && !code) return `cannot reach ${where}: ${message}`;
+  return `${where}: ${message.replace(/\s*\n\s*/g, '; ')}`;
+}
+
+try {
+  for (const name of await runMigrations(knex)) console.log(`migrated: ${name}`);
+  const { created, dropped } = await maintainEventPartitions(knex, {
+    retentionMonths: config.events.retentionMonths,
+  });
+  for (const name of created) console.log(`partition created: ${name}`);
+  for (const name of dropped) console.log(`partition dropped: ${name}`);
+  console.log('release done');
+  await knex.destroy();
+  process.exit(0);
+} catch (error) {
+  console.error(`streamfeed release failed: ${describe(error)}`);
+  await knex.destroy().catch(() => undefined);
+  process.exit(1);
+}

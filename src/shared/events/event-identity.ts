@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { canonicalJson } from './canonical-json.js';
+
+const digest = (text: string): string =>
+  createHash('sha256').update(text).digest('base64url').slice(0, 22);
+
+/**
+ * True when the event's own fields single out one occurrence (an id, or a time it happened), so
+ * that equal content means the same event. stream.offline, channel.update, channel.subscribe and
+ * the like carry neither: two genuine occurrences can be byte-identical.
+ */
+export function hasOccurrenceIdentity(event: Record<string, unknown>): boolean {
+  return Object.entries(event).some(
+    ([key, value]) =>
+      value !== null &&
+      value !== '' &&
+      (key === 'id' || key === 'message_id' || key.endsWith('_at')),
+  );
+}
+
+export interface EventIdentityInput {
+  broadcasterId: string;
+  type: string;
+  event: Record<string, unknown>;
+  messageId: string;
+}
+
+export interface EventIdentity {
+  id: string;
+  /** True when an earlier delivery with another message id already claimed this content. */
+  duplicateContent: boolean;
+}
+
+/**
+ * Gives every delivery of one Twitch event the same id: a retry keeps its message id, and a
+ * re-send with a new message id (twitchdev/issues#918) keeps its content.
+ */
+export function createEventIdentity(redis: Redis, prefix: string, windowSeconds: number) {
+  return async function identify(input: EventIdentityInput): Promise<EventIdentity> {
+    const content = digest(`${input.broadcasterId}\n${input.type}\n${canonicalJson(input.event)}`);
+    if (hasOccurrenceIdentity(input.event)) return { id: `ev_${content}`, duplicateContent: false };
+
+    // Content alone cannot tell a re-send from a new occurrence, so content only counts as the
+    // same event within the dedupe window; the first message id names the event.
+    const candidate = `ev_${digest(`${input.broadcasterId}\n${input.messageId}`)}`;
+    const key = `${prefix}:dedupe:content:${content}`;
+    const claimed = await redis.set(key, candidate, 'EX', windowSeconds, 'NX');
+    if (claimed === 'OK') return { id: candidate, duplicateContent: false };
+    const owner = await redis.get(key);
+    // The key can expire between SET and GET; then this delivery simply owns the event.
+    if (owner === null) return { id: candidate, duplicateContent: false };
+    return { id: owner, duplicateContent: owner !== candidate };
+  };
+}
+
+export type IdentifyEvent = ReturnType<typeof createEventIdentity>;

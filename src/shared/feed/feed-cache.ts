@@ -1,0 +1,122 @@
+import type { Redis } from 'ioredis';
+import type { StreamEvent } from '../events/event.js';
+import { CACHED_EVENTS, INDEXED_EVENTS, feedKeys } from './feed-keys.js';
+
+export interface FeedEntry {
+  seq: number;
+  event: StreamEvent;
+}
+
+export interface AppendResult extends FeedEntry {
+  /** False when the event was already in the feed (a duplicate or a retried job). */
+  created: boolean;
+  /** The message id that first delivered the event. */
+  messageId: string | null;
+}
+
+// Atomic so that two processors appending the same event cannot both create it, and the
+// sequence number and the entry can never disagree.
+const APPEND_SCRIPT = `
+local existing = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if existing then
+  return {0, redis.call('HGET', KEYS[3], ARGV[1]) or false, existing, redis.call('HGET', KEYS[4], ARGV[1]) or false}
+end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], seq, ARGV[1])
+local entry = '{"seq":' .. seq .. ',"msg":' .. ARGV[3] .. ',"event":' .. ARGV[2] .. '}'
+redis.call('HSET', KEYS[3], ARGV[1], entry)
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
+local evicted = redis.call('ZRANGE', KEYS[2], -(tonumber(ARGV[4]) + 1), -(tonumber(ARGV[4]) + 1))
+if evicted[1] then redis.call('HDEL', KEYS[3], evicted[1]) end
+local forgotten = redis.call('ZRANGE', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
+if forgotten[1] then
+  redis.call('HDEL', KEYS[4], unpack(forgotten))
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
+end
+return {1, entry, seq, ARGV[3]}
+`;
+
+interface StoredEntry {
+  seq: number;
+  msg: string | null;
+  event: StreamEvent;
+}
+
+export interface FeedCache {
+  append(event: StreamEvent, messageId: string | null): Promise<AppendResult>;
+  /** The newest `limit` cached events, newest first. */
+  latest(broadcasterId: string, limit: number): Promise<FeedEntry[]>;
+  /** Cached events with from < seq <= to, oldest first. */
+  range(broadcasterId: string, fromSeq: number, toSeq: number): Promise<FeedEntry[]>;
+  /** The sequence number of an event still in the index, or null. */
+  seqOf(broadcasterId: string, eventId: string): Promise<number | null>;
+  currentSeq(broadcasterId: string): Promise<number>;
+}
+
+export function createFeedCache(redis: Redis, prefix: string): FeedCache {
+  redis.defineCommand('sfFeedAppend', { numberOfKeys: 4, lua: APPEND_SCRIPT });
+  const append = (
+    redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+  ).sfFeedAppend!.bind(redis);
+
+  async function load(broadcasterId: string, ids: string[]): Promise<FeedEntry[]> {
+    if (ids.length === 0) return [];
+    const raw = await redis.hmget(feedKeys(prefix, broadcasterId).events, ...ids);
+    return raw
+      .filter((json): json is string => json !== null)
+      .map((json) => {
+        const { seq, event } = JSON.parse(json) as StoredEntry;
+        return { seq, event };
+      });
+  }
+
+  return {
+    async append(event, messageId) {
+      const keys = feedKeys(prefix, event.broadcasterId);
+      const [created, entryJson, seq, creator] = (await append(
+        keys.seq,
+        keys.timeline,
+        keys.events,
+        keys.creators,
+        event.id,
+        JSON.stringify(event),
+        JSON.stringify(messageId),
+        CACHED_EVENTS,
+        INDEXED_EVENTS,
+      )) as [number, string | null, string | number, string | null];
+      // An id still indexed but evicted from the cache comes back without its entry.
+      const stored = entryJson ? (JSON.parse(entryJson) as StoredEntry) : null;
+      return {
+        created: created === 1,
+        seq: Number(seq),
+        event: stored?.event ?? event,
+        messageId: creator ? (JSON.parse(creator) as string | null) : null,
+      };
+    },
+
+    async latest(broadcasterId, limit) {
+      const count = Math.min(limit, CACHED_EVENTS);
+      const ids = await redis.zrevrange(feedKeys(prefix, broadcasterId).timeline, 0, count - 1);
+      return load(broadcasterId, ids);
+    },
+
+    async range(broadcasterId, fromSeq, toSeq) {
+      if (toSeq <= fromSeq) return [];
+      const ids = await redis.zrangebyscore(
+        feedKeys(prefix, broadcasterId).timeline,
+        `(${fromSeq}`,
+        toSeq,
+      );
+      return load(broadcasterId, ids.slice(-CACHED_EVENTS));
+    },
+
+    async seqOf(broadcasterId, eventId) {
+      const score = await redis.zscore(feedKeys(prefix, broadcasterId).timeline, eventId);
+      return score === null ? null : Number(score);
+    },
+
+    async currentSeq(broadcasterId) {
+      return Number((await redis.get(feedKeys(prefix, broadcasterId).seq)) ?? 0);
+    },
+  };
+}

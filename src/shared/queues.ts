@@ -1,0 +1,111 @@
+import { Queue, type JobsOptions, type ConnectionOptions } from 'bullmq';
+import type { StreamEvent } from './events/event.js';
+
+/** Queue names: camelCase, as BullMQ forbids ':' in them. */
+export const QUEUES = {
+  callbacks: 'twitchCallbacks',
+  persist: 'eventPersist',
+  notifications: 'eventNotifications',
+  maintenance: 'maintenance',
+  subscriptions: 'eventSubSubscriptions',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export const JOBS = {
+  eventSubCallback: 'eventsub-callback',
+  persistEvent: 'persist-event',
+  notifyEvent: 'notify-event',
+  maintainPartitions: 'maintain-partitions',
+  ensureSubscriptions: 'ensure-subscriptions',
+  reconcileSubscriptions: 'reconcile-subscriptions',
+} as const;
+export type JobName = (typeof JOBS)[keyof typeof JOBS];
+
+/** A verified EventSub callback exactly as received; the processor does all the rest. */
+export interface EventSubCallbackJob {
+  messageId: string;
+  messageType: 'notification' | 'revocation';
+  messageTimestamp: string;
+  messageRetry: string | null;
+  subscriptionType: string | null;
+  subscriptionVersion: string | null;
+  /** The raw body, untouched, so that a failure can be inspected byte for byte. */
+  body: string;
+  receivedAt: number;
+}
+
+export interface PersistEventJob {
+  event: StreamEvent;
+  messageId: string | null;
+}
+
+export interface NotifyEventJob {
+  broadcasterId: string;
+  /** The event's position in its streamer's feed, assigned once by the feed cache. */
+  seq: number;
+  event: StreamEvent;
+}
+
+export type MaintainPartitionsJob = Record<string, never>;
+
+export interface EnsureSubscriptionsJob {
+  broadcasterId: string;
+}
+export type ReconcileSubscriptionsJob = Record<string, never>;
+
+export interface JobPayloads {
+  [JOBS.eventSubCallback]: EventSubCallbackJob;
+  [JOBS.persistEvent]: PersistEventJob;
+  [JOBS.notifyEvent]: NotifyEventJob;
+  [JOBS.maintainPartitions]: MaintainPartitionsJob;
+  [JOBS.ensureSubscriptions]: EnsureSubscriptionsJob;
+  [JOBS.reconcileSubscriptions]: ReconcileSubscriptionsJob;
+}
+
+/** Which queue carries which job. */
+export const JOB_QUEUE: Record<JobName, QueueName> = {
+  [JOBS.eventSubCallback]: QUEUES.callbacks,
+  [JOBS.persistEvent]: QUEUES.persist,
+  [JOBS.notifyEvent]: QUEUES.notifications,
+  [JOBS.maintainPartitions]: QUEUES.maintenance,
+  [JOBS.ensureSubscriptions]: QUEUES.subscriptions,
+  [JOBS.reconcileSubscriptions]: QUEUES.subscriptions,
+};
+
+/**
+ * Retries with exponential backoff (1 s, 2 s, 4 s ... about 4 minutes in all), and failed jobs
+ * are kept for two weeks so that an operator can inspect and retry them.
+ */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 600, count: 10_000 },
+  removeOnFail: { age: 14 * 24 * 3600, count: 100_000 },
+};
+
+export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}:bull`;
+
+export function createQueue<N extends QueueName>(
+  name: N,
+  connection: ConnectionOptions,
+  redisPrefix: string,
+): Queue {
+  return new Queue(name, {
+    connection,
+    prefix: bullPrefix(redisPrefix),
+    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+  });
+}
+
+/** Adds a job whose name, queue and payload type agree. */
+export async function enqueue<N extends JobName>(
+  queue: Queue,
+  name: N,
+  data: JobPayloads[N],
+  opts?: JobsOptions,
+): Promise<void> {
+  if (queue.name !== JOB_QUEUE[name]) {
+    throw new Error(`Job ${name} belongs on queue ${JOB_QUEUE[name]}, not ${queue.name}`);
+  }
+  await queue.add(name, data, opts);
+}

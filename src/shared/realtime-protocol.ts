@@ -1,0 +1,24 @@
+import type { StreamEvent } from './events/event.js';
+
+/** Server-to-server message from emitters to every realtime node (not seen by browsers). */
+export const FEED_EVENT = 'feed:event';
+
+/** The Redis channel prefix of the Socket.IO adapter and emitter; both must agree. */
+export const socketIoKey = (redisPrefix: string): string => `${redisPrefix}:socket.io`;
+
+export interface WatchRequest {
+  broadcasterId: string;
+  since?: string;
+}
+
+export type WatchAck = { ok: true; backlog: StreamEvent[] } | { ok: false; error: string };
+export type UnwatchAck = { ok: true } | { ok: false; error: string };
+
+export interface ServerToClientEvents {
+  event: (event: StreamEvent) => void;
+}
+
+export interface ClientToServerEvents {
+  watch: (request: WatchRequest, ack: (response: WatchAck) => void) => void;
+  unwatch: (request: { broadcasterId: string }, ack: (response: UnwatchAck) => void) => void;
+}

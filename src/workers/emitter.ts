@@ -1,0 +1,35 @@
+import { loadConfigOrExit } from '../shared/config.js';
+import { createLogger } from '../shared/logger.js';
+import { createRedis } from '../shared/connections/redis.js';
+import { createShutdown } from '../shared/shutdown.js';
+import { JOBS, QUEUES } from '../shared/queues.js';
+import { redisCheck, startHealthServer } from '../shared/health.js';
+import { createWorker } from './worker-runtime.js';
+import { createFeedPublisher } from './feed-publisher.js';
+import { createNotifyEventProcessor } from './processors/notify-event.processor.js';
+
+const config = loadConfigOrExit();
+const log = createLogger(config.logLevel, 'emitter');
+const shutdown = createShutdown(log, config.shutdownTimeoutMs);
+
+const redis = createRedis(config.redis.url, 'emitter', 'blocking', log);
+const publisher = createFeedPublisher(redis, config.redis.prefix);
+const worker = createWorker({
+  queue: QUEUES.notifications,
+  connection: redis,
+  redisPrefix: config.redis.prefix,
+  concurrency: config.workers.emitterConcurrency,
+  lockMs: config.workers.lockMs,
+  log,
+  handlers: { [JOBS.notifyEvent]: createNotifyEventProcessor({ publisher }) },
+});
+const health =
+  config.http.healthPort === undefined
+    ? undefined
+    : await startHealthServer(config.http.healthPort, [redisCheck(redis)]);
+log.info('emitter started');
+
+shutdown.register('worker', 0, () => worker.close());
+shutdown.register('health server', 0, () => health?.close());
+shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
+shutdown.listen();

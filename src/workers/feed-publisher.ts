@@ -1,0 +1,26 @@
+import { Emitter } from '@socket.io/redis-emitter';
+import type { Redis } from 'ioredis';
+import { FEED_EVENT, socketIoKey } from '../shared/realtime-protocol.js';
+import type { NotifyEventJob } from '../shared/queues.js';
+
+export interface FeedPublisher {
+  publish(notification: NotifyEventJob): Promise<void>;
+}
+
+/**
+ * Publishes through @socket.io/redis-emitter. Its emit is fire-and-forget; we keep the promise of
+ * the underlying PUBLISH so that a job only completes once Redis has taken the message.
+ */
+export function createFeedPublisher(redis: Redis, prefix: string): FeedPublisher {
+  let lastPublish: Promise<unknown> = Promise.resolve();
+  const client = {
+    publish: (channel: string, message: string) => (lastPublish = redis.publish(channel, message)),
+  };
+  const emitter = new Emitter(client, { key: socketIoKey(prefix) });
+  return {
+    async publish(notification) {
+      emitter.serverSideEmit(FEED_EVENT, notification);
+      await lastPublish;
+    },
+  };
+}

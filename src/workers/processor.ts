@@ -1,0 +1,94 @@
+import { loadConfigOrExit } from '../shared/config.js';
+import { createLogger } from '../shared/logger.js';
+import { createRedis } from '../shared/connections/redis.js';
+import { createDatabase } from '../shared/connections/database.js';
+import { createShutdown } from '../shared/shutdown.js';
+import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
+import { createFeedCache } from '../shared/feed/feed-cache.js';
+import { createEventIdentity } from '../shared/events/event-identity.js';
+import { createEventStore } from '../shared/db/event-store.js';
+import { createSubscriptionStore } from '../shared/db/subscription-store.js';
+import { databaseCheck, redisCheck, startHealthServer } from '../shared/health.js';
+import { createWorker } from './worker-runtime.js';
+import { startSubscriptionWorkers } from './subscription-workers.js';
+import { createUserTokens } from '../shared/auth/user-tokens.js';
+import { createEventSubCallbackProcessor } from './processors/eventsub-callback.processor.js';
+import { createPersistEventProcessor } from './processors/persist-event.processor.js';
+import { createMaintainPartitionsProcessor } from './processors/maintain-partitions.processor.js';
+
+const config = loadConfigOrExit();
+const log = createLogger(config.logLevel, 'processor');
+const shutdown = createShutdown(log, config.shutdownTimeoutMs);
+const { prefix } = config.redis;
+
+const redis = createRedis(config.redis.url, 'processor', 'blocking', log);
+const knex = createDatabase(config.db.url, log);
+const notifications = createQueue(QUEUES.notifications, redis, prefix);
+const persist = createQueue(QUEUES.persist, redis, prefix);
+const maintenance = createQueue(QUEUES.maintenance, redis, prefix);
+
+const userTokens = createUserTokens(redis, prefix);
+const processCallback = createEventSubCallbackProcessor({
+  redis,
+  prefix,
+  dedupeWindowSeconds: config.events.dedupeWindowSeconds,
+  identify: createEventIdentity(redis, prefix, config.events.dedupeWindowSeconds),
+  cache: createFeedCache(redis, prefix),
+  notifications,
+  persist,
+  revocations: createSubscriptionStore(knex),
+  endUserSessions: (userId) => userTokens.endSessions(userId),
+  log,
+});
+const common = { connection: redis, redisPrefix: prefix, lockMs: config.workers.lockMs, log };
+const workers = [
+  createWorker({
+    ...common,
+    queue: QUEUES.callbacks,
+    concurrency: config.workers.processorConcurrency,
+    handlers: { [JOBS.eventSubCallback]: processCallback },
+  }),
+  createWorker({
+    ...common,
+    queue: QUEUES.persist,
+    concurrency: config.workers.processorConcurrency,
+    handlers: {
+      [JOBS.persistEvent]: createPersistEventProcessor({ store: createEventStore(knex) }),
+    },
+  }),
+  createWorker({
+    ...common,
+    queue: QUEUES.maintenance,
+    concurrency: 1,
+    handlers: {
+      [JOBS.maintainPartitions]: createMaintainPartitionsProcessor({
+        knex,
+        retentionMonths: config.events.retentionMonths,
+        log,
+      }),
+    },
+  }),
+];
+// Every processor upserts the same schedule; BullMQ keeps one, so the job runs once a day.
+await maintenance.upsertJobScheduler(
+  'daily-partitions',
+  { pattern: '17 3 * * *' },
+  { name: JOBS.maintainPartitions, data: {} },
+);
+
+const subscriptionWorkers = await startSubscriptionWorkers(config, redis, knex, log);
+const health =
+  config.http.healthPort === undefined
+    ? undefined
+    : await startHealthServer(config.http.healthPort, [redisCheck(redis), databaseCheck(knex)]);
+log.info('processor started');
+
+shutdown.register('workers', 0, () => Promise.all(workers.map((w) => w.close())));
+shutdown.register('subscription workers', 0, () => subscriptionWorkers.close());
+shutdown.register('health server', 0, () => health?.close());
+shutdown.register('queues', 1, () =>
+  Promise.all([notifications.close(), persist.close(), maintenance.close()]),
+);
+shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
+shutdown.register('postgres', 2, () => knex.destroy());
+shutdown.listen();

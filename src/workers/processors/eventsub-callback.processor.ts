@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Logger } from '../../shared/logger.js';
+import type { FeedCache } from '../../shared/feed/feed-cache.js';
+import type { IdentifyEvent } from '../../shared/events/event-identity.js';
+import type { EventDraft } from '../../shared/events/event.js';
+import { normalizeEvent } from '../../shared/events/normalize.js';
+import { sanitizeText } from '../../shared/events/sanitize.js';
+import { JOBS, enqueue, type EventSubCallbackJob } from '../../shared/queues.js';
+
+const subscriptionSchema = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  version: z.string().min(1),
+  status: z.string().optional(),
+  condition: z.record(z.string(), z.unknown()),
+});
+const bodySchema = z.object({
+  subscription: subscriptionSchema,
+  event: z.record(z.string(), z.unknown()).optional(),
+  events: z.array(z.object({ data: z.record(z.string(), z.unknown()) })).optional(),
+});
+
+export interface SubscriptionRevocations {
+  markRevoked(twitchSubscriptionId: string, status: string): Promise<void>;
+}
+
+export interface EventSubCallbackDeps {
+  redis: Redis;
+  prefix: string;
+  dedupeWindowSeconds: number;
+  identify: IdentifyEvent;
+  cache: FeedCache;
+  notifications: Queue;
+  persist: Queue;
+  revocations: SubscriptionRevocations;
+  /** Ends a viewer's login sessions when they revoke streamfeed's access on Twitch. */
+  endUserSessions: (userId: string) => Promise<unknown>;
+  log: Logger;
+}
+
+export interface CallbackOutcome {
+  duplicate: boolean;
+  events: string[];
+}
+
+/** Pure parsing; anything it throws is the payload's fault, so retrying cannot help. */
+function parseCallback(data: EventSubCallbackJob) {
+  try {
+    const body = bodySchema.parse(JSON.parse(data.body));
+    if (data.messageType === 'revocation') return { subscription: body.subscription, drafts: [] };
+    const raws = body.event ? [body.event] : (body.events ?? []).map((e) => e.data);
+    if (raws.length === 0) throw new Error('notification has no event');
+    const drafts = raws.map((raw) => ({
+      raw,
+      draft: sanitizeText(normalizeEvent(body.subscription, raw, data.messageTimestamp)),
+    }));
+    return { subscription: body.subscription, drafts };
+  } catch (error) {
+    const reason = error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message;
+    throw new UnrecoverableError(
+      `Unusable EventSub ${data.messageType} ${data.messageId}: ${reason}`,
+    );
+  }
+}
+
+/**
+ * Raw callback -> deduped, cached event -> notification and persistence jobs. Every step is
+ * idempotent, so a retry after a crash at any point yields one event and one notification.
+ */
+export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
+  return async function processEventSubCallback(
+    job: Job<EventSubCallbackJob>,
+  ): Promise<CallbackOutcome> {
+    const data = job.data;
+    const log = deps.log.child({ jobId: job.id, msgId: data.messageId });
+    const doneKey = `${deps.prefix}:dedupe:msg:${createHash('sha256').update(data.messageId).digest('base64url')}`;
+    if ((await deps.redis.exists(doneKey)) === 1) {
+      log.info(`Skipped EventSub message ${data.messageId}: already processed`);
+      return { duplicate: true, events: [] };
+    }
+
+    const { subscription, drafts } = parseCallback(data);
+    if (data.messageType === 'revocation') {
+      const status = subscription.status ?? 'revoked';
+      await deps.revocations.markRevoked(subscription.id, status);
+      log.warn(
+        { subscriptionId: subscription.id, status },
+        `Twitch revoked subscription ${subscription.id} (${subscription.type}): ${status}`,
+      );
+    }
+
+    if (subscription.type === 'user.authorization.revoke') {
+      for (const { raw } of drafts) {
+        if (typeof raw.user_id === 'string') await deps.endUserSessions(raw.user_id);
+      }
+    }
+    const events: string[] = [];
+    for (const { raw, draft } of drafts) {
+      const eventId = await publish(raw, draft, data, log);
+      if (eventId) events.push(eventId);
+    }
+    await deps.redis.set(doneKey, '1', 'EX', deps.dedupeWindowSeconds);
+    return { duplicate: drafts.length > 0 && events.length === 0, events };
+  };
+
+  async function publish(
+    raw: Record<string, unknown>,
+    draft: EventDraft,
+    data: EventSubCallbackJob,
+    log: Logger,
+  ): Promise<string | null> {
+    const identity = await deps.identify({
+      broadcasterId: draft.broadcasterId,
+      type: draft.type,
+      event: raw,
+      messageId: data.messageId,
+    });
+    if (identity.duplicateContent) {
+      log.info(
+        { eventId: identity.id },
+        `Skipped re-sent ${draft.type} event ${identity.id} (new message id ${data.messageId})`,
+      );
+      return null;
+    }
+    const appended = await deps.cache.append({ id: identity.id, ...draft }, data.messageId);
+    // Another message delivered this event first; only its own retries may re-notify.
+    if (!appended.created && appended.messageId !== data.messageId) {
+      log.info({ eventId: identity.id }, `Skipped duplicate ${draft.type} event ${identity.id}`);
+      return null;
+    }
+    const { event, seq } = appended;
+    await enqueue(
+      deps.notifications,
+      JOBS.notifyEvent,
+      { broadcasterId: event.broadcasterId, seq, event },
+      { jobId: `n-${event.id}` },
+    );
+    await enqueue(
+      deps.persist,
+      JOBS.persistEvent,
+      { event, messageId: data.messageId },
+      { jobId: `p-${event.id}` },
+    );
+    log.info(
+      { eventId: event.id, seq, type: event.type, broadcasterId: event.broadcasterId },
+      `Processed ${event.type} event ${event.id} for streamer ${event.broadcasterId} (seq ${seq})`,
+    );
+    return event.id;
+  }
+}

@@ -1,0 +1,75 @@
+import type { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+import type { Config } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
+import { createHelixClient } from '../shared/twitch/helix-client.js';
+import { createSubscriptionStore } from '../shared/db/subscription-store.js';
+import { createStreamerStore } from '../shared/db/streamer-store.js';
+import { createWorker } from './worker-runtime.js';
+import { createEnsureSubscriptionsProcessor } from './processors/ensure-subscriptions.processor.js';
+import { createReconcileSubscriptionsProcessor } from './processors/reconcile-subscriptions.processor.js';
+
+/**
+ * The EventSub subscription manager: ensure jobs (one per streamer) and the periodic
+ * reconciliation. Without Twitch credentials there is nothing to manage, and it says so.
+ */
+export async function startSubscriptionWorkers(
+  config: Readonly<Config>,
+  redis: Redis,
+  knex: Knex,
+  log: Logger,
+) {
+  const { clientId, clientSecret } = config.twitch;
+  if (!clientId || !clientSecret) {
+    log.warn(
+      'TWITCH_CLIENT_ID/TWITCH_CLIENT_SECRET unset: EventSub subscriptions are not managed by this processor',
+    );
+    return { close: () => Promise.resolve() };
+  }
+  const queue = createQueue(QUEUES.subscriptions, redis, config.redis.prefix);
+  const deps = {
+    helix: createHelixClient({
+      authUrl: config.twitch.authUrl,
+      apiUrl: config.twitch.apiUrl,
+      clientId,
+      clientSecret,
+      redis,
+      redisPrefix: config.redis.prefix,
+    }),
+    subscriptions: createSubscriptionStore(knex),
+    streamers: createStreamerStore(knex),
+    callbackUrl: `${config.http.publicUrl}/webhooks/twitch`,
+    secret: config.twitch.eventSubSecret,
+    log,
+  };
+  const worker = createWorker({
+    queue: QUEUES.subscriptions,
+    connection: redis,
+    redisPrefix: config.redis.prefix,
+    lockMs: config.workers.lockMs,
+    concurrency: 1,
+    // Helix allows 800 requests a minute; one job makes up to ~20, so stay well inside it.
+    limiter: { max: 2, duration: 1000 },
+    log,
+    handlers: {
+      [JOBS.ensureSubscriptions]: createEnsureSubscriptionsProcessor(deps),
+      [JOBS.reconcileSubscriptions]: createReconcileSubscriptionsProcessor({
+        ...deps,
+        subscriptionsQueue: queue,
+        idleMs: config.subscriptions.idleMs,
+      }),
+    },
+  });
+  await queue.upsertJobScheduler(
+    'reconcile-subscriptions',
+    { every: config.subscriptions.reconcileIntervalMs },
+    { name: JOBS.reconcileSubscriptions, data: {} },
+  );
+  return {
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

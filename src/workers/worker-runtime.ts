@@ -1,0 +1,64 @@
+import { Worker, type Job, type ConnectionOptions } from 'bullmq';
+import type { Logger } from '../shared/logger.js';
+import { JOB_QUEUE, bullPrefix, type JobName, type QueueName } from '../shared/queues.js';
+
+type Handler = (job: Job) => Promise<unknown>;
+
+export interface WorkerOptions {
+  queue: QueueName;
+  handlers: Partial<Record<JobName, Handler>>;
+  connection: ConnectionOptions;
+  redisPrefix: string;
+  concurrency: number;
+  /** How long a job stays locked to a worker that stops answering before another takes it. */
+  lockMs: number;
+  /** At most `max` jobs per `duration` ms across every worker of the queue (Helix's bucket). */
+  limiter?: { max: number; duration: number };
+  log: Logger;
+}
+
+/**
+ * A BullMQ worker that refuses to start unless every job of its queue has a handler, logs each
+ * failure with its ids, and rethrows so that BullMQ retries with backoff.
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  const expected = (Object.keys(JOB_QUEUE) as JobName[]).filter(
+    (name) => JOB_QUEUE[name] === options.queue,
+  );
+  const missing = expected.filter((name) => !options.handlers[name]);
+  if (missing.length) {
+    throw new Error(`Queue ${options.queue} has no handler for: ${missing.join(', ')}`);
+  }
+
+  const log = options.log.child({ scope: 'worker', queue: options.queue });
+  const worker = new Worker(
+    options.queue,
+    async (job: Job) => {
+      const handler = options.handlers[job.name as JobName];
+      if (!handler) throw new Error(`No handler for job ${job.name} on queue ${options.queue}`);
+      return handler(job);
+    },
+    {
+      connection: options.connection,
+      prefix: bullPrefix(options.redisPrefix),
+      concurrency: options.concurrency,
+      lockDuration: options.lockMs,
+      stalledInterval: options.lockMs,
+      maxStalledCount: 2,
+      ...(options.limiter ? { limiter: options.limiter } : {}),
+    },
+  );
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const final =
+      job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
+    log[final ? 'error' : 'warn'](
+      { err: error, jobId: job.id, job: job.name, attempt: job.attemptsMade },
+      `Job ${job.name} ${job.id} failed (attempt ${job.attemptsMade})${final ? ', giving up: it stays in the failed list' : ', will retry'}: ${error.message}`,
+    );
+  });
+  worker.on('error', (error) =>
+    log.error({ err: error }, `Worker error on ${options.queue}: ${error.message}`),
+  );
+  return worker;
+}

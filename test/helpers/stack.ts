@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { io as connectSocket, type Socket } from 'socket.io-client';
+import { Queue } from 'bullmq';
+import type { StreamEvent } from '../../src/shared/events/event.js';
+import { createRealtimeTokens } from '../../src/shared/realtime-token.js';
+import { QUEUES, bullPrefix, type QueueName } from '../../src/shared/queues.js';
+import type { WatchAck } from '../../src/shared/realtime-protocol.js';
+import { createTestDatabase } from './database.js';
+import { freePort, startProcess, type ProcessType, type RunningProcess } from './processes.js';
+
+import { TEST_REDIS_URL, deleteKeys } from './redis.js';
+export { TEST_REDIS_URL };
+export const EVENTSUB_SECRET = 'test-eventsub-secret-0123456789';
+export const SESSION_SECRET = 'test-session-secret-0123456789-abcdefghijkl';
+
+export interface StackOptions {
+  redisUrl?: string;
+  env?: Record<string, string>;
+  /** Which processes to start; all five by default (two realtime nodes). */
+  without?: ProcessType[];
+  /** Browsers reach the first realtime node (REALTIME_URL) instead of no realtime at all. */
+  realtimeAsPublic?: boolean;
+}
+
+export interface Stack {
+  env: Record<string, string>;
+  prefix: string;
+  webUrl: string;
+  webhookUrl: string;
+  realtimeUrls: string[];
+  processes: Map<string, RunningProcess>;
+  redis: Redis;
+  knex: Awaited<ReturnType<typeof createTestDatabase>>['knex'];
+  start(name: string): Promise<RunningProcess>;
+  queue(name: QueueName): Queue;
+  watcher(nodeIndex: number, userId?: string): Promise<Watcher>;
+  stop(): Promise<void>;
+}
+
+const READY_LINE: Record<ProcessType, RegExp> = {
+  web: /web listening/,
+  processor: /processor started/,
+  emitter: /emitter started/,
+  realtime: /realtime listening/,
+  release: /$^/,
+};
+
+/** A real stack: web, processor, emitter and two realtime nodes on a private prefix and database. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const database = await createTestDatabase();
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined); // outages are the point of some tests; the assertions speak
+  const ports = { web: await freePort(), rt1: await freePort(), rt2: await freePort() };
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    TWITCH_EVENTSUB_SECRET: EVENTSUB_SECRET,
+    SESSION_SECRET,
+    PUBLIC_URL: `http://127.0.0.1:${ports.web}`,
+    ...(options.realtimeAsPublic ? { REALTIME_URL: `http://127.0.0.1:${ports.rt1}` } : {}),
+    JOB_LOCK_MS: '3000',
+    SHUTDOWN_TIMEOUT_MS: '10000',
+    ...options.env,
+  };
+  const plan: Record<string, { type: ProcessType; port?: number }> = {
+    web: { type: 'web', port: ports.web },
+    processor: { type: 'processor' },
+    emitter: { type: 'emitter' },
+    realtime1: { type: 'realtime', port: ports.rt1 },
+    realtime2: { type: 'realtime', port: ports.rt2 },
+  };
+  const processes = new Map<string, RunningProcess>();
+  const queues = new Map<QueueName, Queue>();
+  const sockets: Socket[] = [];
+  const tokens = createRealtimeTokens(SESSION_SECRET);
+
+  async function start(name: string): Promise<RunningProcess> {
+    const spec = plan[name];
+    if (!spec) throw new Error(`No process ${name} in the test stack`);
+    const running = startProcess(
+      name,
+      spec.type,
+      spec.port ? { ...env, PORT: String(spec.port) } : env,
+    );
+    processes.set(name, running);
+    await running.waitForOutput(READY_LINE[spec.type]);
+    return running;
+  }
+
+  const stack: Stack = {
+    env,
+    prefix,
+    webUrl: `http://127.0.0.1:${ports.web}`,
+    webhookUrl: `http://127.0.0.1:${ports.web}/webhooks/twitch`,
+    realtimeUrls: [`http://127.0.0.1:${ports.rt1}`, `http://127.0.0.1:${ports.rt2}`],
+    processes,
+    redis,
+    knex: database.knex,
+    start,
+    queue(name) {
+      let queue = queues.get(name);
+      if (!queue) {
+        queue = new Queue(name, { connection: redis, prefix: bullPrefix(prefix) });
+        queues.set(name, queue);
+      }
+      return queue;
+    },
+    async watcher(nodeIndex, userId = 'viewer-1') {
+      const socket = connectSocket(stack.realtimeUrls[nodeIndex], {
+        auth: { token: await tokens.issue(userId) },
+        transports: ['websocket'],
+        reconnection: false,
+      });
+      sockets.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      return createWatcher(socket);
+    },
+    async stop() {
+      for (const socket of sockets) socket.disconnect();
+      await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      await deleteKeys(redis, prefix).catch(() => undefined);
+      redis.disconnect();
+      await database.drop();
+    },
+  };
+  const names = Object.keys(plan).filter((n) => !options.without?.includes(plan[n]!.type));
+  try {
+    await Promise.all(names.map(start));
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
+}
+
+export interface Watcher {
+  socket: Socket;
+  received: StreamEvent[];
+  watch(broadcasterId: string, since?: string): Promise<WatchAck>;
+  /** Resolves once `count` events satisfy `filter`; rejects with what arrived after `timeoutMs`. */
+  waitFor(
+    count: number,
+    filter?: (e: StreamEvent) => boolean,
+    timeoutMs?: number,
+  ): Promise<StreamEvent[]>;
+}
+
+function createWatcher(socket: Socket): Watcher {
+  const received: StreamEvent[] = [];
+  const waiters = new Set<() => void>();
+  socket.on('event', (event: StreamEvent) => {
+    received.push(event);
+    for (const waiter of waiters) waiter();
+  });
+  return {
+    socket,
+    received,
+    watch(broadcasterId, since) {
+      return socket
+        .timeout(10_000)
+        .emitWithAck(
+          'watch',
+          since ? { broadcasterId, since } : { broadcasterId },
+        ) as Promise<WatchAck>;
+    },
+    waitFor(count, filter = () => true, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const matching = received.filter(filter);
+          if (matching.length < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(matching);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `expected ${count} events, got ${received.filter(filter).length} within ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+export const countJobs = async (queue: Queue) =>
+  queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
+export { QUEUES };

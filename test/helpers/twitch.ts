@@ -1,0 +1,72 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  eventSubHeaders,
+  type EventSubDelivery,
+} from '../../src/shared/twitch/eventsub-delivery.js';
+import { repoRoot } from './processes.js';
+
+export const payloadDir = path.resolve(repoRoot, '..', 'shared', 'twitch', 'payloads');
+
+export interface TwitchPayload {
+  subscription: {
+    id: string;
+    type: string;
+    version: string;
+    condition: Record<string, unknown>;
+    status?: string;
+  };
+  event?: Record<string, unknown>;
+  challenge?: string;
+}
+
+/** Every docs example body, by file name without `.json`. */
+export function loadPayloads(): Map<string, TwitchPayload> {
+  const payloads = new Map<string, TwitchPayload>();
+  for (const file of readdirSync(payloadDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    payloads.set(
+      file.replace(/\.json$/, ''),
+      JSON.parse(readFileSync(path.join(payloadDir, file), 'utf8')) as TwitchPayload,
+    );
+  }
+  return payloads;
+}
+
+export interface PostResult {
+  status: number;
+  body: string;
+  contentType: string | null;
+  messageId: string;
+}
+
+/** POSTs a body to the webhook as Twitch would: compact bytes, signed as sent. */
+export async function deliver(
+  webhookUrl: string,
+  secret: string,
+  delivery: Omit<EventSubDelivery, 'messageType'> & {
+    messageType?: EventSubDelivery['messageType'];
+  },
+  tamper?: (headers: Record<string, string>) => void,
+): Promise<PostResult> {
+  const headers = eventSubHeaders(secret, { messageType: 'notification', ...delivery });
+  tamper?.(headers);
+  const response = await fetch(webhookUrl, { method: 'POST', headers, body: delivery.body });
+  return {
+    status: response.status,
+    body: await response.text(),
+    contentType: response.headers.get('content-type'),
+    messageId: headers['twitch-eventsub-message-id'] ?? '',
+  };
+}
+
+/** A notification body for `payload` with its event changed by `edit`. */
+export function notificationBody(
+  payload: TwitchPayload,
+  edit: (event: Record<string, unknown>) => void = () => undefined,
+): string {
+  const event = structuredClone(payload.event ?? {});
+  edit(event);
+  return JSON.stringify({ subscription: payload.subscription, event });
+}

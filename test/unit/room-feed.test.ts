@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import type { StreamEvent } from '../../src/shared/events/event.js';
+import type { FeedCache, FeedEntry } from '../../src/shared/feed/feed-cache.js';
+import { RoomFeed, type LocalDelivery } from '../../src/realtime/room-feed.js';
+
+const event = (n: number): StreamEvent => ({
+  id: `ev_${n}`,
+  type: 'channel.follow',
+  broadcasterId: '1337',
+  broadcasterLogin: 'cool_user',
+  broadcasterName: 'Cool_User',
+  occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+  actor: null,
+  summary: `event ${n}`,
+  data: {},
+});
+
+/** An in-memory feed cache whose reads can be held back to open race windows on purpose. */
+function fakeCache(entries: FeedEntry[]) {
+  let gate: Promise<void> = Promise.resolve();
+  const cache: FeedCache & { hold(): () => void; add(n: number): void } = {
+    hold() {
+      let open!: () => void;
+      gate = new Promise((resolve) => (open = resolve));
+      return () => {
+        open();
+        gate = Promise.resolve();
+      };
+    },
+    add(n) {
+      entries.push({ seq: n, event: event(n) });
+    },
+    append: () => Promise.reject(new Error('not used')),
+    async latest(_b, limit) {
+      await gate;
+      return [...entries].reverse().slice(0, limit);
+    },
+    async range(_b, from, to) {
+      await gate;
+      return entries.filter((e) => e.seq > from && e.seq <= to);
+    },
+    seqOf: (_b, id) => Promise.resolve(entries.find((e) => e.event.id === id)?.seq ?? null),
+    currentSeq: () => Promise.resolve(entries.at(-1)?.seq ?? 0),
+  };
+  return cache;
+}
+
+function recorder() {
+  const log: string[] = [];
+  const delivery: LocalDelivery = {
+    toRoom: (_room, except, e) =>
+      log.push(`room:${e.id}${except.length ? ` except ${except.join(',')}` : ''}`),
+    toSocket: (socketId, e) => log.push(`${socketId}:${e.id}`),
+  };
+  return { log, delivery };
+}
+
+const fail = (error: unknown) => assert.fail(String(error));
+
+describe('RoomFeed', () => {
+  it('delivers each sequence number once, in order, filling gaps from the cache', async () => {
+    const cache = fakeCache([1, 2].map((n) => ({ seq: n, event: event(n) })));
+    const { log, delivery } = recorder();
+    const feed = new RoomFeed('1337', cache, delivery, fail);
+    assert.deepEqual(await feed.join('s1', () => undefined, undefined, 10), [event(1), event(2)]);
+    feed.release('s1');
+    [3, 4, 5].forEach((n) => cache.add(n));
+    await feed.deliver(3, event(3));
+    await feed.deliver(3, event(3)); // a duplicate emission
+    await feed.deliver(5, event(5)); // 4 is late
+    await feed.deliver(4, event(4)); // ...and arrives after 5
+    await feed.deliver(2, event(2)); // older than what the room has
+    assert.deepEqual(log, ['room:ev_3', 'room:ev_4', 'room:ev_5']);
+  });
+
+  it('gives a joining socket its backlog, holds live events until then, and never repeats one', async () => {
+    const cache = fakeCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
+    const { log, delivery } = recorder();
+    const feed = new RoomFeed('1337', cache, delivery, fail);
+    await feed.join('early', () => undefined, undefined, 10);
+    feed.release('early');
+
+    const open = cache.hold();
+    const joining = feed.join('late', () => undefined, 'ev_1', 10);
+    await new Promise((resolve) => setImmediate(resolve));
+    cache.add(4);
+    const live = feed.deliver(4, event(4));
+    await new Promise((resolve) => setImmediate(resolve));
+    open();
+    const backlog = await joining;
+    await live;
+    assert.deepEqual(
+      backlog?.map((e) => e.id),
+      ['ev_2', 'ev_3'],
+    );
+    assert.deepEqual(log, ['room:ev_4 except late']);
+    feed.release('late');
+    assert.deepEqual(log, ['room:ev_4 except late', 'late:ev_4']);
+  });
+
+  it('returns the latest events when `since` is unknown, and null once the feed is closed', async () => {
+    const cache = fakeCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
+    const feed = new RoomFeed('1337', cache, recorder().delivery, fail);
+    assert.deepEqual(
+      (await feed.join('a', () => undefined, 'ev_unknown', 2))?.map((e) => e.id),
+      ['ev_1', 'ev_2', 'ev_3'],
+    );
+    assert.deepEqual(
+      (await feed.join('b', () => undefined, undefined, 2))?.map((e) => e.id),
+      ['ev_2', 'ev_3'],
+    );
+    feed.closed = true;
+    assert.equal(await feed.join('c', () => undefined, undefined, 2), null);
+  });
+});
+
+describe('RoomFeed after the feed counter restarts', () => {
+  it('follows the new numbering instead of dropping every new event', async () => {
+    const entries = [1, 2, 3].map((n) => ({ seq: n, event: event(n) }));
+    const cache = fakeCache(entries);
+    const { log, delivery } = recorder();
+    const feed = new RoomFeed('1337', cache, delivery, () => undefined);
+    await feed.join('s', () => undefined, undefined, 10);
+    feed.release('s');
+    await feed.deliver(2, event(2)); // a stale duplicate: the counter is still at 3
+    entries.splice(0, entries.length, { seq: 1, event: event(101) });
+    await feed.deliver(1, event(101)); // Redis lost the feed: numbering starts again
+    entries.push({ seq: 2, event: event(102) });
+    await feed.deliver(2, event(102));
+    await feed.deliver(1, event(101)); // and duplicates are still dropped
+    assert.deepEqual(log, ['room:ev_101', 'room:ev_102']);
+  });
+});
+
+describe('RoomFeed when the cache no longer has a missing event', () => {
+  it('delivers it late, once, when its own emission arrives', async () => {
+    const entries = [1].map((n) => ({ seq: n, event: event(n) }));
+    const cache = fakeCache(entries);
+    const { log, delivery } = recorder();
+    const feed = new RoomFeed('1337', cache, delivery, fail);
+    await feed.join('s', () => undefined, undefined, 10);
+    feed.release('s');
+    // 2 was evicted from the cache before this node noticed the gap.
+    entries.push({ seq: 3, event: event(3) });
+    await feed.deliver(3, event(3));
+    await feed.deliver(2, event(2));
+    await feed.deliver(2, event(2));
+    assert.deepEqual(log, ['room:ev_3', 'room:ev_2']);
+  });
+});
