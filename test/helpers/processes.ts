@@ -39,6 +39,12 @@ function anyFreePort(): Promise<number> {
   });
 }
 
+/**
+ * Processes a test started and has not stopped on purpose. A failing test prints their output
+ * (see test/support/failure-output.ts), so that a flaky failure names its cause.
+ */
+export const unstoppedProcesses = new Set<RunningProcess>();
+
 export interface RunningProcess {
   name: string;
   child: ChildProcess;
@@ -70,7 +76,7 @@ export function startProcess(
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  return {
+  const running: RunningProcess = {
     name,
     child,
     output: () => output,
@@ -109,9 +115,12 @@ export function startProcess(
       });
     },
     async stop(signal = 'SIGTERM') {
+      unstoppedProcesses.delete(running);
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
       return exited;
     },
   };
+  unstoppedProcesses.add(running);
+  return running;
 }

@@ -23,6 +23,8 @@ class Browser {
         cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
       },
     });
+    // A browser reads every response to its end before it reuses the connection.
+    const body = await response.arrayBuffer();
     for (const line of response.headers.getSetCookie()) {
       this.setCookies.push(line);
       const [pair] = line.split(';');
@@ -30,7 +32,12 @@ class Browser {
       if (value === '' || /Expires=Thu, 01 Jan 1970/.test(line)) this.cookies.delete(name!);
       else this.cookies.set(name!, value!);
     }
-    return response;
+    const bodyless = [204, 205, 304].includes(response.status);
+    return new Response(bodyless ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   }
 }
 
@@ -59,6 +66,7 @@ describe('Twitch login, favourite and realtime token', function () {
     const before = browser.cookies.get('sf.sid');
     authorize.searchParams.set('sim_login', login);
     const approved = await fetch(authorize, { redirect: 'manual' });
+    await approved.arrayBuffer();
     const callback = await browser.get(approved.headers.get('location')!);
     assert.equal(callback.status, 302);
     assert.equal(callback.headers.get('location'), '/');
@@ -156,6 +164,7 @@ describe('Twitch login, favourite and realtime token', function () {
     }
     authorize.searchParams.set('sim_login', 'connected_streamer');
     const approved = await fetch(authorize, { redirect: 'manual' });
+    await approved.arrayBuffer();
     assert.equal(
       (await browser.get(approved.headers.get('location')!)).headers.get('location'),
       '/',
