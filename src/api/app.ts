@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../shared/logger.js';
 import type { FeedCache } from '../shared/feed/feed-cache.js';
@@ -19,6 +19,8 @@ export interface WebDeps {
   viewer: Router;
   /** The event page, its assets and the security headers. */
   pages: Router;
+  /** Per-client limits on `/auth/*` and `/api/*`, shared by every `web` node. */
+  rateLimits?: { auth: RequestHandler; api: RequestHandler };
 }
 
 export function createWebApp(deps: WebDeps): Express {
@@ -36,6 +38,10 @@ export function createWebApp(deps: WebDeps): Express {
       log: deps.log.child({ scope: 'api' }),
     }),
   );
+  if (deps.rateLimits) {
+    app.use('/auth', deps.rateLimits.auth);
+    app.use('/api', deps.rateLimits.api);
+  }
   app.use(deps.pages);
   app.use(deps.viewer);
   app.use('/api/streamers', streamerEventsRoute({ cache: deps.cache, history: deps.history }));

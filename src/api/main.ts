@@ -11,6 +11,7 @@ import { databaseCheck, redisCheck } from '../shared/health.js';
 import { createWebApp } from './app.js';
 import { createViewerFeatures } from './auth/viewer-features.js';
 import { pageRoutes } from './routes/pages.routes.js';
+import { createRateLimits } from './rate-limits.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'web');
@@ -33,6 +34,12 @@ const app = createWebApp({
   history: createEventStore(knex),
   readinessChecks: [redisCheck(redis), databaseCheck(knex)],
   viewer: viewer.router,
+  rateLimits: createRateLimits({
+    redis,
+    redisPrefix: config.redis.prefix,
+    ...config.rateLimits,
+    log,
+  }),
   pages: pageRoutes({
     publicUrl: config.http.publicUrl,
     realtimeUrl: config.http.realtimeUrl,

@@ -69,6 +69,9 @@ const envSchema = z.object({
     .min(1)
     .max(24 * 60)
     .default(10),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  RATE_LIMIT_API_MAX: z.coerce.number().int().min(1).max(1_000_000).default(600),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(25_000),
 });
@@ -93,6 +96,7 @@ export interface Config {
   events: { retentionMonths: number; dedupeWindowSeconds: number };
   workers: { processorConcurrency: number; emitterConcurrency: number; lockMs: number };
   subscriptions: { idleMs: number; reconcileIntervalMs: number };
+  rateLimits: { windowSeconds: number; authMax: number; apiMax: number };
   shutdownTimeoutMs: number;
 }
 
@@ -162,6 +166,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     subscriptions: {
       idleMs: e.SUBSCRIPTION_IDLE_HOURS * 3600_000,
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MINUTES * 60_000,
+    },
+    rateLimits: {
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      authMax: e.RATE_LIMIT_AUTH_MAX,
+      apiMax: e.RATE_LIMIT_API_MAX,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });

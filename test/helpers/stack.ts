@@ -33,6 +33,8 @@ export interface Stack {
   redis: Redis;
   knex: Awaited<ReturnType<typeof createTestDatabase>>['knex'];
   start(name: string): Promise<RunningProcess>;
+  /** One more `web` node on the same Redis and database, as a load balancer would spread to. */
+  startWebNode(name: string): Promise<string>;
   queue(name: QueueName): Queue;
   watcher(nodeIndex: number, userId?: string): Promise<Watcher>;
   stop(): Promise<void>;
@@ -103,6 +105,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     redis,
     knex: database.knex,
     start,
+    async startWebNode(name) {
+      const port = await freePort();
+      const running = startProcess(name, 'web', { ...env, PORT: String(port) });
+      processes.set(name, running);
+      await running.waitForOutput(READY_LINE.web);
+      return `http://127.0.0.1:${port}`;
+    },
     queue(name) {
       let queue = queues.get(name);
       if (!queue) {

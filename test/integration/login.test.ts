@@ -9,37 +9,7 @@ import {
   type RunningSimulator,
 } from '../helpers/simulator.js';
 import { deliver } from '../helpers/twitch.js';
-
-/** A browser's cookie jar, just enough for one site. */
-class Browser {
-  cookies = new Map<string, string>();
-  setCookies: string[] = [];
-  async get(url: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: {
-        ...(init.headers as Record<string, string>),
-        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-      },
-    });
-    // A browser reads every response to its end before it reuses the connection.
-    const body = await response.arrayBuffer();
-    for (const line of response.headers.getSetCookie()) {
-      this.setCookies.push(line);
-      const [pair] = line.split(';');
-      const [name, value] = pair!.split('=');
-      if (value === '' || /Expires=Thu, 01 Jan 1970/.test(line)) this.cookies.delete(name!);
-      else this.cookies.set(name!, value!);
-    }
-    const bodyless = [204, 205, 304].includes(response.status);
-    return new Response(bodyless ? null : body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-  }
-}
+import { Browser } from '../helpers/cookie-browser.js';
 
 describe('Twitch login, favourite and realtime token', function () {
   this.timeout(60_000);

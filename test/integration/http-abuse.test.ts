@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { startStackWithSimulator, type RunningSimulator } from '../helpers/simulator.js';
+import type { Stack } from '../helpers/stack.js';
+import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
+
+const API_MAX = 6;
+const AUTH_MAX = 4;
+
+describe('HTTP abuse: rate limits shared by every web node, body limits', function () {
+  this.timeout(60_000);
+  let sim: RunningSimulator;
+  let stack: Stack;
+  let secondWeb: string;
+
+  before(async () => {
+    ({ sim, stack } = await startStackWithSimulator({
+      without: ['processor', 'emitter', 'realtime'],
+      env: {
+        RATE_LIMIT_WINDOW_SECONDS: '60',
+        RATE_LIMIT_API_MAX: String(API_MAX),
+        RATE_LIMIT_AUTH_MAX: String(AUTH_MAX),
+      },
+    }));
+    secondWeb = await stack.startWebNode('web2');
+  });
+  after(async () => {
+    await stack?.stop();
+    await sim?.close();
+  });
+
+  /** Each test is its own client: `web` trusts one proxy hop, as behind the load balancer. */
+  const client =
+    (ip: string) =>
+    (url: string, init: RequestInit = {}) =>
+      fetch(url, {
+        redirect: 'manual',
+        ...init,
+        headers: { 'x-forwarded-for': ip, ...(init.headers as Record<string, string>) },
+      });
+
+  it('counts /api requests across both web nodes and answers 429 with Retry-After past the limit', async () => {
+    const get = client('203.0.113.10');
+    const statuses: number[] = [];
+    for (let n = 0; n < API_MAX; n++) {
+      const node = n % 2 === 0 ? stack.webUrl : secondWeb;
+      const response = await get(`${node}/api/streamers/1234/events`);
+      await response.arrayBuffer();
+      statuses.push(response.status);
+      assert.match(response.headers.get('ratelimit-policy') ?? '', /^"api"; q=6; w=60;/);
+    }
+    assert.ok(!statuses.includes(429), `within the limit: ${statuses.join(',')}`);
+
+    const refused = await get(`${secondWeb}/api/streamers/1234/events`);
+    assert.equal(refused.status, 429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'rate_limited');
+    assert.match(body.error.message, new RegExp(`at most ${API_MAX} per 60 s`));
+    assert.equal((await get(`${stack.webUrl}/api/me`)).status, 429, 'the first node agrees');
+
+    const other = await client('203.0.113.11')(`${stack.webUrl}/api/streamers/1234/events`);
+    assert.notEqual(other.status, 429, 'another client has its own budget');
+    const logs = stack.processes.get('web')!.output() + stack.processes.get('web2')!.output();
+    assert.equal(
+      logs.match(/rate limit: 203\.0\.113\.10 went over/g)?.length,
+      1,
+      'one log line per client and window, not one per refused request',
+    );
+  });
+
+  it('limits /auth separately from /api, and never limits Twitch webhooks', async () => {
+    const get = client('203.0.113.20');
+    for (let n = 0; n < AUTH_MAX; n++) {
+      const start = await get(`${n % 2 ? secondWeb : stack.webUrl}/auth/twitch`);
+      assert.equal(start.status, 302);
+      assert.ok(start.headers.get('location')!.startsWith(`${sim.url}/oauth2/authorize?`));
+    }
+    assert.equal((await get(`${stack.webUrl}/auth/twitch`)).status, 429);
+    assert.equal((await get(`${stack.webUrl}/api/streamers/1234/events`)).status, 200);
+
+    for (let n = 0; n < AUTH_MAX + API_MAX + 2; n++) {
+      const webhook = await get(`${stack.webhookUrl}`, { method: 'POST', body: '{}' });
+      assert.equal(webhook.status, 403, 'an unsigned webhook is refused, but never rate limited');
+    }
+  });
+
+  it('refuses an oversized or malformed JSON body with a readable error, keeping the favourite', async () => {
+    sim.state.addUser('kept_favorite');
+    const browser = await logInThroughSimulator(
+      stack.webUrl,
+      'body_limit_viewer',
+      new Browser({ 'x-forwarded-for': '203.0.113.30' }),
+    );
+    const put = (body: string) =>
+      browser.get(`${stack.webUrl}/api/me/favorite`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    assert.equal((await put(JSON.stringify({ login: 'kept_favorite' }))).status, 200);
+
+    const oversized = await put(JSON.stringify({ login: 'x'.repeat(5000) }));
+    assert.equal(oversized.status, 413);
+    assert.deepEqual(await oversized.json(), {
+      error: { code: 'payload_too_large', message: 'Request body is too large' },
+    });
+    const malformed = await put('{"login": ');
+    assert.equal(malformed.status, 400);
+    assert.equal(
+      ((await malformed.json()) as { error: { code: string } }).error.code,
+      'bad_request',
+    );
+
+    const me = (await (await browser.get(`${stack.webUrl}/api/me`)).json()) as {
+      favorite: { login: string };
+    };
+    assert.equal(me.favorite.login, 'kept_favorite', 'a refused body changes nothing');
+  });
+});
