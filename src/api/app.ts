@@ -5,6 +5,7 @@ import type { FeedCache } from '../shared/feed/feed-cache.js';
 import { readiness, type ReadinessCheck } from '../shared/health.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { eventSubRoute } from './webhooks/eventsub.route.js';
+import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
 
 export interface WebDeps {
@@ -12,6 +13,9 @@ export interface WebDeps {
   eventSubSecret: string;
   webhookBodyLimit: number;
   callbacks: Queue;
+  /** See EventSubRouteDeps. */
+  isProcessed: (messageId: string) => Promise<boolean>;
+  rejectedCallbacks: RejectedCallbacks;
   cache: FeedCache;
   history: EventHistory;
   readinessChecks: ReadinessCheck[];
@@ -35,6 +39,8 @@ export function createWebApp(deps: WebDeps): Express {
       secret: deps.eventSubSecret,
       bodyLimit: deps.webhookBodyLimit,
       callbacks: deps.callbacks,
+      isProcessed: deps.isProcessed,
+      rejected: deps.rejectedCallbacks,
       log: deps.log.child({ scope: 'api' }),
     }),
   );

@@ -12,6 +12,8 @@ import { createWebApp } from './app.js';
 import { createViewerFeatures } from './auth/viewer-features.js';
 import { pageRoutes } from './routes/pages.routes.js';
 import { createRateLimits } from './rate-limits.js';
+import { createRejectedCallbacks } from './webhooks/rejected-callbacks.js';
+import { processedMessageKey } from '../shared/events/processed-messages.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'web');
@@ -30,6 +32,9 @@ const app = createWebApp({
   eventSubSecret: config.twitch.eventSubSecret,
   webhookBodyLimit: config.webhook.bodyLimit,
   callbacks,
+  isProcessed: async (messageId) =>
+    (await redis.exists(processedMessageKey(config.redis.prefix, messageId))) === 1,
+  rejectedCallbacks: createRejectedCallbacks(redis, config.redis.prefix),
   cache: createFeedCache(redis, config.redis.prefix),
   history: createEventStore(knex),
   readinessChecks: [redisCheck(redis), databaseCheck(knex)],

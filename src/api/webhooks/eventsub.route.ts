@@ -10,11 +10,17 @@ import {
 } from '../../shared/twitch/eventsub-headers.js';
 import { verifyEventSubSignature } from '../../shared/twitch/signature.js';
 import { badRequest, forbidden, unavailable } from '../errors.js';
+import { callbackBodyProblem } from './callback-body.js';
+import { REJECTED_BODY_CHARS, type RejectedCallbacks } from './rejected-callbacks.js';
 
 export interface EventSubRouteDeps {
   secret: string;
   bodyLimit: number;
   callbacks: Queue;
+  /** Whether the processor has fully handled this message id (a replay or a Twitch retry). */
+  isProcessed: (messageId: string) => Promise<boolean>;
+  /** Where signed bodies that cannot be processed are kept for inspection. */
+  rejected: RejectedCallbacks;
   log: Logger;
   now?: () => number;
   /** How long to wait for Redis before telling Twitch to retry. */
@@ -26,6 +32,10 @@ function single(req: Request, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
+
+/** Node joins a repeated unknown header into one "a, b" value; the distinct list shows it. */
+const repeatedHeader = (req: Request): string | undefined =>
+  Object.values(H).find((name) => (req.headersDistinct[name]?.length ?? 0) > 1);
 
 /** BullMQ job ids may not contain ':' and Twitch message ids are opaque; a digest is safe. */
 export const callbackJobId = (messageId: string): string =>
@@ -48,6 +58,11 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
     const messageType = single(req, H.messageType);
     const log = deps.log.child({ msgId: messageId, messageType });
 
+    const repeated = repeatedHeader(req);
+    if (repeated) {
+      log.warn(`Rejected EventSub request with a repeated ${repeated} header`);
+      throw badRequest(`Header ${repeated} appears more than once`, 'repeated_header');
+    }
     if (!messageId || !timestamp || !signature) {
       log.warn('Rejected EventSub request without message id, timestamp or signature');
       throw forbidden(
@@ -91,6 +106,26 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
       return;
     }
 
+    const bodyText = body.toString('utf8');
+    const problem = callbackBodyProblem(bodyText, messageType);
+    if (problem) {
+      await keepRejected(messageId, messageType, req, bodyText, problem);
+      throw badRequest(`Unusable EventSub ${messageType}: ${problem}`, 'unusable_body');
+    }
+    let processed: boolean;
+    try {
+      processed = await withTimeout(deps.isProcessed(messageId), timeoutMs);
+    } catch (error) {
+      log.error({ err: error }, `Could not check EventSub message ${messageId}; answering 503`);
+      throw unavailable('Cannot check the message right now; please retry');
+    }
+    if (processed) {
+      // Twitch retries keep the message id: 2xx, as PROTOCOL.md section 1.5 asks, and no work.
+      log.info(`Acknowledged EventSub message ${messageId} again: already processed`);
+      res.status(204).end();
+      return;
+    }
+
     const job = enqueue(
       deps.callbacks,
       JOBS.eventSubCallback,
@@ -101,7 +136,7 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
         messageRetry: single(req, H.messageRetry) ?? null,
         subscriptionType: single(req, H.subscriptionType) ?? null,
         subscriptionVersion: single(req, H.subscriptionVersion) ?? null,
-        body: body.toString('utf8'),
+        body: bodyText,
         receivedAt: now(),
       },
       // The same message id maps to the same job, so a retry that races the first is a no-op.
@@ -119,19 +154,46 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
     log.debug(`Queued EventSub ${messageType} ${messageId}`);
     res.status(202).end();
   });
+
+  async function keepRejected(
+    messageId: string,
+    messageType: string,
+    req: Request,
+    body: string,
+    reason: string,
+  ): Promise<void> {
+    const log = deps.log.child({ msgId: messageId, messageType });
+    log.warn(
+      { bodyBytes: Buffer.byteLength(body) },
+      `Rejected signed EventSub ${messageType} ${messageId}: ${reason}; kept for inspection`,
+    );
+    try {
+      await withTimeout(
+        deps.rejected.keep({
+          at: new Date(now()).toISOString(),
+          reason,
+          messageId,
+          messageType,
+          subscriptionType: single(req, H.subscriptionType) ?? null,
+          bodyBytes: Buffer.byteLength(body),
+          body: body.slice(0, REJECTED_BODY_CHARS),
+        }),
+        timeoutMs,
+      );
+    } catch (error) {
+      log.error({ err: error }, `Could not keep rejected EventSub message ${messageId}`);
+    }
+  }
   return router;
 }
 
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`Redis did not accept the job within ${ms} ms`)),
-      ms,
-    );
+    const timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
     promise.then(
-      () => {
+      (value) => {
         clearTimeout(timer);
-        resolve();
+        resolve(value);
       },
       (error: unknown) => {
         clearTimeout(timer);

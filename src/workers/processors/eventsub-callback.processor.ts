@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { processedMessageKey } from '../../shared/events/processed-messages.js';
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -76,7 +76,7 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
   ): Promise<CallbackOutcome> {
     const data = job.data;
     const log = deps.log.child({ jobId: job.id, msgId: data.messageId });
-    const doneKey = `${deps.prefix}:dedupe:msg:${createHash('sha256').update(data.messageId).digest('base64url')}`;
+    const doneKey = processedMessageKey(deps.prefix, data.messageId);
     if ((await deps.redis.exists(doneKey)) === 1) {
       log.info(`Skipped EventSub message ${data.messageId}: already processed`);
       return { duplicate: true, events: [] };

@@ -1,0 +1,57 @@
+import { MESSAGE_TYPES } from '../../shared/twitch/eventsub-headers.js';
+
+/** Twitch's payloads nest about six levels; anything far deeper is not from Twitch. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The deepest nesting of `[` and `{` in a JSON text, counted in one pass without parsing, so
+ * that a deeply nested body is refused before it can exhaust a worker's stack (JSON.parse
+ * accepts 500,000 levels; JSON.stringify of the result overflows).
+ */
+export function jsonDepth(text: string, stopAbove = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest && (deepest = depth) > stopAbove) return deepest;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Why a signed notification or revocation body cannot be processed, or null when it has the
+ * shape PROTOCOL.md section 1.3 gives: `subscription` with a `type`, and an `event` for a
+ * notification. The processor checks each type's fields; this only keeps out what is not
+ * EventSub at all.
+ */
+export function callbackBodyProblem(body: string, messageType: string): string | null {
+  const depth = jsonDepth(body);
+  if (depth > MAX_JSON_DEPTH) return `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    return `body is not JSON (${(error as Error).message})`;
+  }
+  if (!isObject(parsed)) return 'body is not a JSON object';
+  const { subscription, event, events } = parsed;
+  if (!isObject(subscription) || typeof subscription.type !== 'string') {
+    return 'body has no subscription with a type';
+  }
+  // drop.entitlement.grant batches its events in `events` (PROTOCOL.md section 1.7).
+  if (messageType === MESSAGE_TYPES.notification && !isObject(event) && !Array.isArray(events)) {
+    return 'notification has no event';
+  }
+  return null;
+}

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { eventSubHeaders } from '../../src/shared/twitch/eventsub-delivery.js';
+import { createRejectedCallbacks } from '../../src/api/webhooks/rejected-callbacks.js';
+import { MAX_JSON_DEPTH } from '../../src/api/webhooks/callback-body.js';
+import { EVENTSUB_SECRET, QUEUES, countJobs, startStack, type Stack } from '../helpers/stack.js';
+import { waitUntil } from '../helpers/simulator.js';
+import { deliver, notificationBody, type TwitchPayload } from '../helpers/twitch.js';
+
+const follow = (broadcasterId: string, userId: string): TwitchPayload => ({
+  subscription: {
+    id: randomUUID(),
+    type: 'channel.follow',
+    version: '2',
+    condition: { broadcaster_user_id: broadcasterId, moderator_user_id: broadcasterId },
+  },
+  event: {
+    user_id: userId,
+    user_login: `fan_${userId}`,
+    user_name: `Fan_${userId}`,
+    broadcaster_user_id: broadcasterId,
+    broadcaster_user_login: 'abused',
+    broadcaster_user_name: 'Abused',
+    followed_at: new Date(Date.UTC(2026, 5, 1, 0, 0, Number(userId))).toISOString(),
+  },
+});
+const asFollow = { subscriptionType: 'channel.follow', subscriptionVersion: '2' };
+
+describe('webhook abuse: malformed callbacks are refused without queuing', function () {
+  this.timeout(60_000);
+  let stack: Stack;
+  const jobsOnRecord = async () =>
+    Object.values(await countJobs(stack.queue(QUEUES.callbacks))).reduce((a, b) => a + b, 0);
+  const errorCode = (body: string) => (JSON.parse(body) as { error: { code: string } }).error.code;
+
+  before(async () => {
+    stack = await startStack({ without: ['realtime', 'emitter'] });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('answers 400 to a repeated Twitch header, which Node would otherwise join into one', async () => {
+    const before = await jobsOnRecord();
+    const body = notificationBody(follow('8001', '1'));
+    const headers: Record<string, string | string[]> = eventSubHeaders(EVENTSUB_SECRET, {
+      messageType: 'notification',
+      body,
+      ...asFollow,
+    });
+    headers['twitch-eventsub-message-type'] = ['notification', 'revocation'];
+    const { status, text } = await new Promise<{ status: number; text: string }>(
+      (resolve, reject) => {
+        const req = request(stack.webhookUrl, { method: 'POST', headers }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      },
+    );
+    assert.equal(status, 400);
+    assert.equal(errorCode(text), 'repeated_header');
+    assert.equal(await jobsOnRecord(), before);
+  });
+
+  it('refuses signatures of the wrong length with 403', async () => {
+    const body = notificationBody(follow('8001', '2'));
+    for (const wrong of [(s: string) => s.slice(0, -1), (s: string) => `${s}0`, () => 'sha256=']) {
+      const result = await deliver(
+        stack.webhookUrl,
+        EVENTSUB_SECRET,
+        { body, ...asFollow },
+        (h) => {
+          h['twitch-eventsub-message-signature'] = wrong(h['twitch-eventsub-message-signature']!);
+        },
+      );
+      assert.equal(result.status, 403);
+      assert.equal(errorCode(result.body), 'bad_signature');
+    }
+  });
+
+  it('answers 400 to signed bodies that are not EventSub, keeps them for inspection, and the processor goes on', async () => {
+    const before = await jobsOnRecord();
+    const bomb = '['.repeat(200_000) + ']'.repeat(200_000);
+    const cases: Array<[string, string, RegExp]> = [
+      ['not json', 'subscription=1&event=2', /not JSON/],
+      ['truncated json', notificationBody(follow('8001', '3')).slice(0, 40), /not JSON/],
+      ['json bomb', bomb, new RegExp(`deeper than ${MAX_JSON_DEPTH} levels`)],
+      ['a bomb inside an event', `{"subscription":{"type":"x"},"event":${bomb}}`, /deeper/],
+      ['an array', '[]', /not a JSON object/],
+      ['no subscription type', '{"subscription":{},"event":{}}', /no subscription/],
+      ['no event', '{"subscription":{"type":"channel.follow"}}', /no event/],
+    ];
+    const messageIds: string[] = [];
+    for (const [name, body, reason] of cases) {
+      const result = await deliver(stack.webhookUrl, EVENTSUB_SECRET, { body, ...asFollow });
+      assert.equal(result.status, 400, name);
+      assert.equal(errorCode(result.body), 'unusable_body', name);
+      assert.match(result.body, reason, name);
+      messageIds.push(result.messageId);
+    }
+    assert.equal(await jobsOnRecord(), before, 'nothing was queued');
+
+    const kept = await createRejectedCallbacks(stack.redis, stack.prefix).list();
+    assert.deepEqual(
+      kept.map((k) => k.messageId),
+      [...messageIds].reverse(),
+      'every rejected callback is kept, newest first',
+    );
+    const keptBomb = kept.find((k) => k.messageId === messageIds[2])!;
+    assert.equal(keptBomb.bodyBytes, bomb.length);
+    assert.equal(keptBomb.body.length, 16 * 1024, 'a kept body is cut, not the whole bomb');
+    assert.equal(keptBomb.subscriptionType, 'channel.follow');
+
+    const good = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+      body: notificationBody(follow('8001', '4')),
+      ...asFollow,
+    });
+    assert.equal(good.status, 202);
+    await waitUntil(
+      async () =>
+        (await stack.knex('events').where({ broadcaster_id: '8001' }).count('* as n'))[0]!.n ===
+        '1',
+      10_000,
+      'the next good event stored',
+    );
+    assert.equal(stack.processes.get('processor')!.child.exitCode, null, 'processor still running');
+  });
+
+  it('acknowledges a replayed message id with 2xx and queues nothing, after it was processed', async () => {
+    const body = notificationBody(follow('8002', '5'));
+    const messageId = randomUUID();
+    const first = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+      body,
+      messageId,
+      ...asFollow,
+    });
+    assert.equal(first.status, 202);
+    await waitUntil(
+      async () =>
+        (await stack.queue(QUEUES.callbacks).getCompletedCount()) > 0 &&
+        (await stack.knex('events').where({ broadcaster_id: '8002' })).length === 1,
+      10_000,
+      'the first delivery processed and stored',
+    );
+    // Keep the BullMQ record from answering for us: only the processed-message mark may.
+    await stack.queue(QUEUES.callbacks).clean(0, 1000, 'completed');
+    const before = await jobsOnRecord();
+
+    const replay = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+      body,
+      messageId,
+      ...asFollow,
+    });
+    assert.equal(replay.status, 204);
+    assert.equal(await jobsOnRecord(), before, 'the replay queued nothing');
+    assert.match(
+      stack.processes.get('web')!.output(),
+      new RegExp(`Acknowledged EventSub message ${messageId} again`),
+    );
+    assert.equal((await stack.knex('events').where({ broadcaster_id: '8002' })).length, 1);
+  });
+});
