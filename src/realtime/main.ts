@@ -20,6 +20,8 @@ const server = createRealtimeServer({
   tokens: createRealtimeTokens(config.session.secret),
   log,
   corsOrigin: config.http.publicUrl,
+  maxWatchesPerSocket: config.realtime.maxWatchesPerConnection,
+  maxConnectionsPerUser: config.realtime.maxConnectionsPerUser,
 });
 server.http.listen(config.http.port, () => {
   log.info({ port: config.http.port }, `realtime listening on port ${config.http.port}`);

@@ -34,6 +34,8 @@ export interface RealtimeDeps {
   log: Logger;
   corsOrigin: string | string[];
   maxWatchesPerSocket?: number;
+  /** Open sockets one viewer may hold on this node; tokens are bearer, so one could open many. */
+  maxConnectionsPerUser?: number;
 }
 
 export interface RealtimeServer {
@@ -85,10 +87,21 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     ((notification: NotifyEventJob) => feeds.onNotification(notification)) as never,
   );
 
+  const maxConnectionsPerUser = deps.maxConnectionsPerUser ?? 10;
+  const connectionsByUser = new Map<string, number>();
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     deps.tokens.verify(token).then(
       (userId) => {
+        const open = connectionsByUser.get(userId) ?? 0;
+        if (open >= maxConnectionsPerUser) {
+          log.warn({ userId }, `Refused connection ${open + 1} of viewer ${userId}`);
+          next(
+            new Error(`too many connections: at most ${maxConnectionsPerUser} per viewer and node`),
+          );
+          return;
+        }
+        connectionsByUser.set(userId, open + 1);
         socket.data.userId = userId;
         socket.data.watching = new Set();
         next();
@@ -109,6 +122,9 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     socket.on('unwatch', onUnwatch(socket, watchDeps));
     socket.on('disconnect', () => {
       for (const id of [...socket.data.watching]) leave(socket, id, watchDeps);
+      const open = (connectionsByUser.get(socket.data.userId) ?? 1) - 1;
+      if (open > 0) connectionsByUser.set(socket.data.userId, open);
+      else connectionsByUser.delete(socket.data.userId);
     });
   });
 

@@ -72,6 +72,8 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(1_000_000).default(30),
   RATE_LIMIT_API_MAX: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  REALTIME_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
+  REALTIME_MAX_WATCHES_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(20),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(25_000),
 });
@@ -97,6 +99,7 @@ export interface Config {
   workers: { processorConcurrency: number; emitterConcurrency: number; lockMs: number };
   subscriptions: { idleMs: number; reconcileIntervalMs: number };
   rateLimits: { windowSeconds: number; authMax: number; apiMax: number };
+  realtime: { maxConnectionsPerUser: number; maxWatchesPerConnection: number };
   shutdownTimeoutMs: number;
 }
 
@@ -171,6 +174,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
       authMax: e.RATE_LIMIT_AUTH_MAX,
       apiMax: e.RATE_LIMIT_API_MAX,
+    },
+    realtime: {
+      maxConnectionsPerUser: e.REALTIME_MAX_CONNECTIONS_PER_USER,
+      maxWatchesPerConnection: e.REALTIME_MAX_WATCHES_PER_CONNECTION,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });
