@@ -45,6 +45,9 @@ function anyFreePort(): Promise<number> {
  */
 export const unstoppedProcesses = new Set<RunningProcess>();
 
+/** Every process this test run started, for checks over all of their logs. */
+export const startedProcesses: RunningProcess[] = [];
+
 export interface RunningProcess {
   name: string;
   child: ChildProcess;
@@ -122,5 +125,6 @@ export function startProcess(
     },
   };
   unstoppedProcesses.add(running);
+  startedProcesses.push(running);
   return running;
 }

@@ -6,6 +6,17 @@ import { freePort } from './processes.js';
 
 export const SIM_CLIENT = { clientId: 'sim-client-id', clientSecret: 'sim-client-secret' };
 
+/** Every access and refresh token the test run's simulators issued, revoked ones included. */
+export const issuedTwitchTokens = new Set<string>();
+
+function recordKeys(map: Map<string, unknown>): void {
+  const set = map.set.bind(map);
+  map.set = (key, value) => {
+    issuedTwitchTokens.add(key);
+    return set(key, value);
+  };
+}
+
 export interface RunningSimulator extends ReturnType<typeof createSimulator> {
   url: string;
   appToken: string;
@@ -29,6 +40,8 @@ export async function startSimulator(
     timeoutMs: 2000,
     ...options,
   });
+  recordKeys(simulator.state.tokens);
+  recordKeys(simulator.state.refreshTokens);
   const server = await listen(createServer(simulator.app));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const appToken = simulator.state.issueAppToken(SIM_CLIENT.clientId).accessToken;
