@@ -83,6 +83,23 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 14 * 24 * 3600, count: 100_000 },
 };
 
+/** Longest wait between two attempts of a job with the capped backoff. */
+export const CAPPED_BACKOFF_MAX_MS = 30_000;
+export const CAPPED_BACKOFF = 'capped-exponential';
+
+/** 1 s, 2 s, 4 s ... then every 30 s: a long outage is ridden out, and its end noticed soon. */
+export const cappedExponentialBackoff = (attemptsMade: number): number =>
+  Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), CAPPED_BACKOFF_MAX_MS);
+
+/**
+ * Storing an event waits out a PostgreSQL outage of about 100 minutes (200 attempts, mostly 30 s
+ * apart) before the job lands in the failed list; live delivery never waits on it.
+ */
+export const PERSIST_JOB_OPTIONS: JobsOptions = {
+  attempts: 200,
+  backoff: { type: CAPPED_BACKOFF },
+};
+
 export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}:bull`;
 
 export function createQueue<N extends QueueName>(

@@ -1,6 +1,13 @@
 import { Worker, type Job, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../shared/logger.js';
-import { JOB_QUEUE, bullPrefix, type JobName, type QueueName } from '../shared/queues.js';
+import {
+  CAPPED_BACKOFF,
+  JOB_QUEUE,
+  bullPrefix,
+  cappedExponentialBackoff,
+  type JobName,
+  type QueueName,
+} from '../shared/queues.js';
 
 type Handler = (job: Job) => Promise<unknown>;
 
@@ -45,6 +52,10 @@ export function createWorker(options: WorkerOptions): Worker {
       lockDuration: options.lockMs,
       stalledInterval: options.lockMs,
       maxStalledCount: 2,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) =>
+          type === CAPPED_BACKOFF ? cappedExponentialBackoff(attemptsMade) : 1000,
+      },
       ...(options.limiter ? { limiter: options.limiter } : {}),
     },
   );

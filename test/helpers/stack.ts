@@ -19,6 +19,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Which processes to start; all five by default (two realtime nodes). */
   without?: ProcessType[];
+  /** Changes the database URL the processes get, to reach PostgreSQL through a proxy. */
+  databaseUrl?: (url: string) => string;
   /** Browsers reach the first realtime node (REALTIME_URL) instead of no realtime at all. */
   realtimeAsPublic?: boolean;
 }
@@ -59,7 +61,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.databaseUrl?.(database.url) ?? database.url,
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     TWITCH_EVENTSUB_SECRET: EVENTSUB_SECRET,

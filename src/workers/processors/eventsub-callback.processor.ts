@@ -8,7 +8,12 @@ import type { IdentifyEvent } from '../../shared/events/event-identity.js';
 import type { EventDraft } from '../../shared/events/event.js';
 import { normalizeEvent } from '../../shared/events/normalize.js';
 import { sanitizeText } from '../../shared/events/sanitize.js';
-import { JOBS, enqueue, type EventSubCallbackJob } from '../../shared/queues.js';
+import {
+  JOBS,
+  PERSIST_JOB_OPTIONS,
+  enqueue,
+  type EventSubCallbackJob,
+} from '../../shared/queues.js';
 
 const subscriptionSchema = z.object({
   id: z.string().min(1),
@@ -142,7 +147,7 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
       deps.persist,
       JOBS.persistEvent,
       { event, messageId: data.messageId },
-      { jobId: `p-${event.id}` },
+      { ...PERSIST_JOB_OPTIONS, jobId: `p-${event.id}` },
     );
     log.info(
       { eventId: event.id, seq, type: event.type, broadcasterId: event.broadcasterId },
