@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -69,4 +70,29 @@ export function notificationBody(
   const event = structuredClone(payload.event ?? {});
   edit(event);
   return JSON.stringify({ subscription: payload.subscription, event });
+}
+
+/** A `channel.follow` v2 notification payload: `userId` follows `broadcasterId` at `followedAt`. */
+export function followPayload(
+  broadcasterId: string,
+  userId: string,
+  followedAt = new Date(),
+): TwitchPayload {
+  return {
+    subscription: {
+      id: randomUUID(),
+      type: 'channel.follow',
+      version: '2',
+      condition: { broadcaster_user_id: broadcasterId, moderator_user_id: broadcasterId },
+    },
+    event: {
+      user_id: userId,
+      user_login: `fan_${userId}`,
+      user_name: `Fan_${userId}`,
+      broadcaster_user_id: broadcasterId,
+      broadcaster_user_login: `streamer_${broadcasterId}`,
+      broadcaster_user_name: `Streamer_${broadcasterId}`,
+      followed_at: followedAt.toISOString(),
+    },
+  };
 }

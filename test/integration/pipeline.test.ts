@@ -15,7 +15,7 @@ import {
   type Stack,
   type Watcher,
 } from '../helpers/stack.js';
-import { deliver, loadPayloads, notificationBody, type TwitchPayload } from '../helpers/twitch.js';
+import { deliver, followPayload, loadPayloads, notificationBody } from '../helpers/twitch.js';
 
 const NOT_EVENTS = new Set(['webhook_callback_verification', 'revocation']);
 const settle = (ms = 800) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -30,25 +30,7 @@ async function jobsOnRecord(
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
-function follow(broadcasterId: string, userId: string): TwitchPayload {
-  return {
-    subscription: {
-      id: randomUUID(),
-      type: 'channel.follow',
-      version: '2',
-      condition: { broadcaster_user_id: broadcasterId, moderator_user_id: broadcasterId },
-    },
-    event: {
-      user_id: userId,
-      user_login: `fan_${userId}`,
-      user_name: `Fan_${userId}`,
-      broadcaster_user_id: broadcasterId,
-      broadcaster_user_login: `streamer_${broadcasterId}`,
-      broadcaster_user_name: `Streamer_${broadcasterId}`,
-      followed_at: new Date().toISOString(),
-    },
-  };
-}
+const follow = (broadcasterId: string, userId: string) => followPayload(broadcasterId, userId);
 
 describe('event pipeline through the real processes', function () {
   this.timeout(120_000);

@@ -1,31 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { EVENTSUB_SECRET, QUEUES, startStack, type Stack } from '../helpers/stack.js';
 import { waitUntil } from '../helpers/simulator.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { deliver, notificationBody } from '../helpers/twitch.js';
+import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';
 
 const STREAMER = '9100';
 const EVENTS = 40;
 
 const follow = (n: number) =>
-  notificationBody({
-    subscription: {
-      id: randomUUID(),
-      type: 'channel.follow',
-      version: '2',
-      condition: { broadcaster_user_id: STREAMER, moderator_user_id: STREAMER },
-    },
-    event: {
-      user_id: String(n),
-      user_login: `fan_${n}`,
-      user_name: `Fan_${n}`,
-      broadcaster_user_id: STREAMER,
-      broadcaster_user_login: 'outage',
-      broadcaster_user_name: 'Outage',
-      followed_at: new Date(Date.UTC(2026, 10, 1, 0, 0, n)).toISOString(),
-    },
-  });
+  notificationBody(followPayload(STREAMER, String(n), new Date(Date.UTC(2026, 10, 1, 0, 0, n))));
 
 describe('PostgreSQL unavailable for a while', function () {
   this.timeout(90_000);

@@ -6,25 +6,10 @@ import { createRejectedCallbacks } from '../../src/api/webhooks/rejected-callbac
 import { MAX_JSON_DEPTH } from '../../src/api/webhooks/callback-body.js';
 import { EVENTSUB_SECRET, QUEUES, countJobs, startStack, type Stack } from '../helpers/stack.js';
 import { waitUntil } from '../helpers/simulator.js';
-import { deliver, notificationBody, type TwitchPayload } from '../helpers/twitch.js';
+import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';
 
-const follow = (broadcasterId: string, userId: string): TwitchPayload => ({
-  subscription: {
-    id: randomUUID(),
-    type: 'channel.follow',
-    version: '2',
-    condition: { broadcaster_user_id: broadcasterId, moderator_user_id: broadcasterId },
-  },
-  event: {
-    user_id: userId,
-    user_login: `fan_${userId}`,
-    user_name: `Fan_${userId}`,
-    broadcaster_user_id: broadcasterId,
-    broadcaster_user_login: 'abused',
-    broadcaster_user_name: 'Abused',
-    followed_at: new Date(Date.UTC(2026, 5, 1, 0, 0, Number(userId))).toISOString(),
-  },
-});
+const follow = (broadcasterId: string, userId: string) =>
+  followPayload(broadcasterId, userId, new Date(Date.UTC(2026, 5, 1, 0, 0, Number(userId))));
 const asFollow = { subscriptionType: 'channel.follow', subscriptionVersion: '2' };
 
 describe('webhook abuse: malformed callbacks are refused without queuing', function () {
