@@ -109,7 +109,7 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
     const bodyText = body.toString('utf8');
     const problem = callbackBodyProblem(bodyText, messageType);
     if (problem) {
-      await keepRejected(messageId, messageType, req, bodyText, problem);
+      await keepRejected(log, messageId, messageType, req, bodyText, problem);
       throw badRequest(`Unusable EventSub ${messageType}: ${problem}`, 'unusable_body');
     }
     let processed: boolean;
@@ -156,13 +156,13 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
   });
 
   async function keepRejected(
+    log: Logger,
     messageId: string,
     messageType: string,
     req: Request,
     body: string,
     reason: string,
   ): Promise<void> {
-    const log = deps.log.child({ msgId: messageId, messageType });
     log.warn(
       { bodyBytes: Buffer.byteLength(body) },
       `Rejected signed EventSub ${messageType} ${messageId}: ${reason}; kept for inspection`,
