@@ -32,7 +32,9 @@ const app = createWebApp({
   eventSubSecret: config.twitch.eventSubSecret,
   webhookBodyLimit: config.webhook.bodyLimit,
   callbacks,
+  // Not ready yet (or away): not known as processed; the enqueue then answers 202 or 503.
   isProcessed: async (messageId) =>
+    redis.status === 'ready' &&
     (await redis.exists(processedMessageKey(config.redis.prefix, messageId))) === 1,
   rejectedCallbacks: createRejectedCallbacks(redis, config.redis.prefix),
   cache: createFeedCache(redis, config.redis.prefix),

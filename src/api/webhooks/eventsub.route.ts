@@ -112,13 +112,14 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
       await keepRejected(log, messageId, messageType, req, bodyText, problem);
       throw badRequest(`Unusable EventSub ${messageType}: ${problem}`, 'unusable_body');
     }
-    let processed: boolean;
-    try {
-      processed = await withTimeout(deps.isProcessed(messageId), timeoutMs);
-    } catch (error) {
-      log.error({ err: error }, `Could not check EventSub message ${messageId}; answering 503`);
-      throw unavailable('Cannot check the message right now; please retry');
-    }
+    // Only a shortcut: the processor drops a processed message id anyway. So a failed check
+    // (Redis still connecting, or away) lets the enqueue below decide between 202 and 503.
+    const processed = await withTimeout(deps.isProcessed(messageId), timeoutMs).catch(
+      (error: unknown) => {
+        log.warn({ err: error }, `Could not check whether ${messageId} was processed; queuing it`);
+        return false;
+      },
+    );
     if (processed) {
       // Twitch retries keep the message id: 2xx, as PROTOCOL.md section 1.5 asks, and no work.
       log.info(`Acknowledged EventSub message ${messageId} again: already processed`);
