@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { callbackJobId } from '../../src/api/webhooks/eventsub.route.js';
 import { EVENTSUB_SECRET, QUEUES, startStack, type Stack } from '../helpers/stack.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
-import { deliver, notificationBody } from '../helpers/twitch.js';
+import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';
+import { waitUntil } from '../helpers/simulator.js';
 
-describe('Redis stopped during intake', function () {
+const STREAMER = '9200';
+
+describe('Redis killed during intake, with append-only persistence', function () {
   this.timeout(120_000);
   let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
   let stack: Stack;
@@ -23,7 +25,7 @@ describe('Redis stopped during intake', function () {
     await redis?.destroy();
   });
 
-  it('answers 503 while Redis is away, 2xx again once it is back, and never 2xx for a lost message', async () => {
+  it('answers 503 while Redis is away, 2xx once it is back, and loses no acknowledged message', async () => {
     const acknowledged: string[] = [];
     const statuses: number[] = [];
     const stopAt = 40;
@@ -35,15 +37,7 @@ describe('Redis stopped during intake', function () {
         // Give the web process's client time to notice that Redis is back.
         for (let i = 0; i < 50; i++) {
           const probe = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
-            body: notificationBody({
-              subscription: {
-                id: randomUUID(),
-                type: 'channel.follow',
-                version: '2',
-                condition: {},
-              },
-              event: { n: 'probe' },
-            }),
+            body: notificationBody(followPayload(STREAMER, `probe-${i}`)),
             subscriptionType: 'channel.follow',
             subscriptionVersion: '2',
           });
@@ -55,10 +49,7 @@ describe('Redis stopped during intake', function () {
         }
       }
       const result = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
-        body: notificationBody({
-          subscription: { id: randomUUID(), type: 'channel.follow', version: '2', condition: {} },
-          event: { n },
-        }),
+        body: notificationBody(followPayload(STREAMER, String(n))),
         subscriptionType: 'channel.follow',
         subscriptionVersion: '2',
       });
@@ -91,5 +82,21 @@ describe('Redis stopped during intake', function () {
       );
     }
     assert.equal(await queue.getWaitingCount(), acknowledged.length);
+
+    // The work queued before the kill survived it: a processor started now handles all of it.
+    await stack.start('processor');
+    await waitUntil(
+      async () => (await queue.getCompletedCount()) === acknowledged.length,
+      30_000,
+      'every acknowledged callback processed',
+    );
+    assert.equal(await queue.getFailedCount(), 0);
+    await waitUntil(
+      async () =>
+        (await stack.knex('events').where({ broadcaster_id: STREAMER })).length ===
+        acknowledged.length,
+      30_000,
+      'every acknowledged event stored once',
+    );
   });
 });
