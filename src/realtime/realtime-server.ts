@@ -33,9 +33,9 @@ export interface RealtimeDeps {
   tokens: RealtimeTokens;
   log: Logger;
   corsOrigin: string | string[];
-  maxWatchesPerSocket?: number;
+  maxWatchesPerSocket: number;
   /** Open sockets one viewer may hold on this node; tokens are bearer, so one could open many. */
-  maxConnectionsPerUser?: number;
+  maxConnectionsPerUser: number;
 }
 
 export interface RealtimeServer {
@@ -87,7 +87,7 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     ((notification: NotifyEventJob) => feeds.onNotification(notification)) as never,
   );
 
-  const maxConnectionsPerUser = deps.maxConnectionsPerUser ?? 10;
+  const { maxConnectionsPerUser } = deps;
   const connectionsByUser = new Map<string, number>();
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
@@ -113,7 +113,7 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
   const watchDeps: WatchDeps = {
     feeds,
     localWatchers: (room) => io.of('/').adapter.rooms.get(room)?.size ?? 0,
-    maxWatchesPerSocket: deps.maxWatchesPerSocket ?? 20,
+    maxWatchesPerSocket: deps.maxWatchesPerSocket,
     backlogSize: 10,
     log,
   };
