@@ -7,6 +7,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { eventSubRoute } from './webhooks/eventsub.route.js';
 import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
+import type { Drain } from './drain.js';
 
 export interface WebDeps {
   log: Logger;
@@ -25,12 +26,15 @@ export interface WebDeps {
   pages: Router;
   /** Per-client limits on `/auth/*` and `/api/*`, shared by every `web` node. */
   rateLimits?: { auth: RequestHandler; api: RequestHandler };
+  /** Set once the node is shutting down: see drain.ts. */
+  drain?: Drain;
 }
 
 export function createWebApp(deps: WebDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
+  if (deps.drain) app.use(deps.drain.closeConnections);
 
   // Mounted before any JSON parser: the signature covers the raw bytes.
   app.use(
@@ -56,6 +60,10 @@ export function createWebApp(deps: WebDeps): Express {
     res.json({ ok: true });
   });
   app.get('/readyz', async (_req, res) => {
+    if (deps.drain?.draining) {
+      res.status(503).json({ ok: false, checks: { shutdown: 'draining' } });
+      return;
+    }
     const result = await readiness(deps.readinessChecks);
     res.status(result.ok ? 200 : 503).json(result);
   });

@@ -14,18 +14,23 @@ import { pageRoutes } from './routes/pages.routes.js';
 import { createRateLimits } from './rate-limits.js';
 import { createRejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { processedMessageKey } from '../shared/events/processed-messages.js';
+import { createDrain } from './drain.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'web');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
 const redis = createRedis(config.redis.url, 'web', 'command', log);
-const knex = createDatabase(config.db.url, log);
+const knex = createDatabase(config.db.url, {
+  log,
+  statementTimeoutMs: config.db.statementTimeoutMs,
+});
 const callbacks = createQueue(QUEUES.callbacks, redis, config.redis.prefix);
 callbacks.on('error', (error) =>
   log.warn({ err: error }, `Queue ${QUEUES.callbacks}: ${error.message}`),
 );
 
+const drain = createDrain();
 const viewer = createViewerFeatures(config, redis, knex, log);
 const app = createWebApp({
   log,
@@ -40,6 +45,7 @@ const app = createWebApp({
   cache: createFeedCache(redis, config.redis.prefix),
   history: createEventStore(knex),
   readinessChecks: [redisCheck(redis), databaseCheck(knex)],
+  drain,
   viewer: viewer.router,
   rateLimits: createRateLimits({
     redis,
@@ -60,10 +66,18 @@ server.listen(config.http.port, () => {
   log.info({ port: config.http.port }, `web listening on port ${config.http.port}`);
 });
 
-shutdown.register('http server', 0, () => new Promise((resolve) => server.close(resolve)));
-shutdown.register('idle connections', 0, () => server.closeIdleConnections());
-shutdown.register('callbacks queue', 1, () => callbacks.close());
-shutdown.register('viewer features', 1, () => viewer.close());
-shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
-shutdown.register('postgres', 2, () => knex.destroy());
+shutdown.register('drain', 0, async () => {
+  drain.start();
+  if (config.webDrainMs === 0) return;
+  log.info(
+    `Draining for ${config.webDrainMs} ms: /readyz fails, connections close after each reply`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, config.webDrainMs));
+});
+shutdown.register('http server', 1, () => new Promise((resolve) => server.close(resolve)));
+shutdown.register('idle connections', 1, () => server.closeIdleConnections());
+shutdown.register('callbacks queue', 2, () => callbacks.close());
+shutdown.register('viewer features', 2, () => viewer.close());
+shutdown.register('redis', 3, () => redis.quit().catch(() => redis.disconnect()));
+shutdown.register('postgres', 3, () => knex.destroy());
 shutdown.listen();

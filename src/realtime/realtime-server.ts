@@ -132,8 +132,9 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     http,
     io,
     async close() {
-      // Clients reconnect to another node and catch up with `since`.
-      io.disconnectSockets(true);
+      // Closes each connection without a disconnect packet: to a client that is a lost
+      // transport, so it reconnects (to another node) and catches up with `since`. A
+      // server-side disconnect would tell Socket.IO clients not to reconnect at all.
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };

@@ -76,6 +76,8 @@ const envSchema = z.object({
   REALTIME_MAX_WATCHES_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(20),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(25_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
+  WEB_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(0),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -84,7 +86,8 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   http: { port: number; healthPort: number | undefined; publicUrl: string; realtimeUrl: string };
-  db: { url: string };
+  /** `statementTimeoutMs`: see DatabaseOptions in connections/database.ts. */
+  db: { url: string; statementTimeoutMs: number };
   redis: { url: string; prefix: string };
   twitch: {
     clientId: string | undefined;
@@ -101,6 +104,8 @@ export interface Config {
   rateLimits: { windowSeconds: number; authMax: number; apiMax: number };
   realtime: { maxConnectionsPerUser: number; maxWatchesPerConnection: number };
   shutdownTimeoutMs: number;
+  /** How long `web` keeps serving after SIGTERM while load balancers stop sending it traffic. */
+  webDrainMs: number;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +139,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       if (!e[key]) problems.push(`${key}: is required when NODE_ENV=production`);
     }
   }
+  if (e.WEB_DRAIN_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      `WEB_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS}), or shutdown is cut off while draining`,
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = withoutTrailingSlash(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
@@ -146,7 +156,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       publicUrl,
       realtimeUrl: withoutTrailingSlash(e.REALTIME_URL ?? publicUrl),
     },
-    db: { url: e.DATABASE_URL ?? DEV_DATABASE_URL },
+    db: {
+      url: e.DATABASE_URL ?? DEV_DATABASE_URL,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     twitch: {
       clientId: e.TWITCH_CLIENT_ID,
@@ -180,6 +193,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       maxWatchesPerConnection: e.REALTIME_MAX_WATCHES_PER_CONNECTION,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    webDrainMs: e.WEB_DRAIN_MS,
   });
 }
 

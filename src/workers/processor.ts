@@ -22,7 +22,10 @@ const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 const { prefix } = config.redis;
 
 const redis = createRedis(config.redis.url, 'processor', 'blocking', log);
-const knex = createDatabase(config.db.url, log);
+const knex = createDatabase(config.db.url, {
+  log,
+  statementTimeoutMs: config.db.statementTimeoutMs,
+});
 const notifications = createQueue(QUEUES.notifications, redis, prefix);
 const persist = createQueue(QUEUES.persist, redis, prefix);
 const maintenance = createQueue(QUEUES.maintenance, redis, prefix);

@@ -17,7 +17,7 @@ function where(url: string): string {
 }
 
 async function withAdmin<T>(fn: (admin: Knex) => Promise<T>): Promise<T> {
-  const admin = createDatabase(TEST_DATABASE_ADMIN_URL, undefined, { min: 0, max: 1 });
+  const admin = createDatabase(TEST_DATABASE_ADMIN_URL, { pool: { min: 0, max: 1 } });
   try {
     return await fn(admin);
   } finally {

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { freePort } from './processes.js';
 
 /** A redis-server of the test's own, with append-only persistence, that the test may stop. */
-export async function startPrivateRedis() {
+export async function startPrivateRedis(options: { appendfsync?: 'always' | 'everysec' } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sf-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -25,7 +25,7 @@ export async function startPrivateRedis() {
         '--appendonly',
         'yes',
         '--appendfsync',
-        'always',
+        options.appendfsync ?? 'always',
         '--save',
         '',
       ],

@@ -58,6 +58,8 @@ export interface RunningProcess {
   exited: Promise<number | null>;
 }
 
+const KEPT_OUTPUT = 16 * 1024 * 1024;
+
 export function startProcess(
   name: string,
   type: ProcessType,
@@ -72,6 +74,8 @@ export function startProcess(
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
     output += chunk.toString();
+    // Bounded for long runs (the soak): far above what any test's process writes.
+    if (output.length > 2 * KEPT_OUTPUT) output = output.slice(-KEPT_OUTPUT);
     for (const listener of listeners) listener();
   };
   child.stdout?.on('data', onData);

@@ -37,8 +37,18 @@ export interface Stack {
   start(name: string): Promise<RunningProcess>;
   /** One more `web` node on the same Redis and database, as a load balancer would spread to. */
   startWebNode(name: string): Promise<string>;
+  /** The port a process listens on (`web`, `realtime1`…), the same across restarts. */
+  portOf(name: string): number;
   queue(name: QueueName): Queue;
-  watcher(nodeIndex: number, userId?: string): Promise<Watcher>;
+  /**
+   * A viewer's socket to realtime node `target` (an index) or to a URL. With `reconnect`, it
+   * reconnects as the browser does, and watches again with `since` = the last event it got.
+   */
+  watcher(
+    target: number | string,
+    userId?: string,
+    options?: { reconnect?: boolean },
+  ): Promise<Watcher>;
   stop(): Promise<void>;
 }
 
@@ -109,10 +119,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     start,
     async startWebNode(name) {
       const port = await freePort();
-      const running = startProcess(name, 'web', { ...env, PORT: String(port) });
-      processes.set(name, running);
-      await running.waitForOutput(READY_LINE.web);
+      plan[name] = { type: 'web', port };
+      await start(name);
       return `http://127.0.0.1:${port}`;
+    },
+    portOf(name) {
+      const port = plan[name]?.port;
+      if (port === undefined) throw new Error(`${name} has no port in the test stack`);
+      return port;
     },
     queue(name) {
       let queue = queues.get(name);
@@ -122,11 +136,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       return queue;
     },
-    async watcher(nodeIndex, userId = 'viewer-1') {
-      const socket = connectSocket(stack.realtimeUrls[nodeIndex], {
-        auth: { token: await tokens.issue(userId) },
+    async watcher(target, userId = 'viewer-1', options = {}) {
+      const url = typeof target === 'number' ? stack.realtimeUrls[target] : target;
+      const socket = connectSocket(url, {
+        // A fresh token for every (re)connection, as the browser fetches one.
+        auth: (callback) => void tokens.issue(userId).then((token) => callback({ token })),
         transports: ['websocket'],
-        reconnection: false,
+        reconnection: options.reconnect ?? false,
+        reconnectionDelay: 100,
+        reconnectionDelayMax: 1000,
       });
       sockets.push(socket);
       await new Promise<void>((resolve, reject) => {
@@ -157,6 +175,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 export interface Watcher {
   socket: Socket;
   received: StreamEvent[];
+  /** Connections after the first, each followed by a watch with `since`. */
+  reconnects: number;
   watch(broadcasterId: string, since?: string): Promise<WatchAck>;
   /** Resolves once `count` events satisfy `filter`; rejects with what arrived after `timeoutMs`. */
   waitFor(
@@ -169,14 +189,35 @@ export interface Watcher {
 function createWatcher(socket: Socket): Watcher {
   const received: StreamEvent[] = [];
   const waiters = new Set<() => void>();
-  socket.on('event', (event: StreamEvent) => {
+  const watched = new Set<string>();
+  const take = (event: StreamEvent) => {
     received.push(event);
     for (const waiter of waiters) waiter();
+  };
+  socket.on('event', take);
+  // As client/live-feed.ts does: after a reconnect, catch up from the newest event held.
+  socket.on('connect', () => {
+    watcher.reconnects++;
+    for (const broadcasterId of watched) {
+      const since = received.findLast((e) => e.broadcasterId === broadcasterId)?.id;
+      socket
+        .timeout(10_000)
+        .emit(
+          'watch',
+          since ? { broadcasterId, since } : { broadcasterId },
+          (error: Error | null, ack: WatchAck) => {
+            if (!error && ack.ok) ack.backlog.forEach(take);
+            else socket.disconnect().connect(); // a failed catch-up: try again, as a reload would
+          },
+        );
+    }
   });
-  return {
+  const watcher: Watcher = {
     socket,
     received,
+    reconnects: 0,
     watch(broadcasterId, since) {
+      watched.add(broadcasterId);
       return socket
         .timeout(10_000)
         .emitWithAck(
@@ -206,6 +247,7 @@ function createWatcher(socket: Socket): Watcher {
       });
     },
   };
+  return watcher;
 }
 
 export const countJobs = async (queue: Queue) =>

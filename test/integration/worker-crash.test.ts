@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EVENTSUB_SECRET, QUEUES, startStack, type Stack } from '../helpers/stack.js';
 import type { QueueName } from '../../src/shared/queues.js';
 import { deliver, notificationBody } from '../helpers/twitch.js';
+import { assertDeliveredOnce, assertStoredOnce } from '../helpers/exactly-once.js';
 
 const TOTAL = 1000;
 
@@ -83,28 +84,8 @@ for (const [victim, victimQueue, broadcaster] of VICTIMS) {
       );
 
       await stack.start(victim);
-      for (const watcher of watchers) {
-        await watcher.waitFor(TOTAL, () => true, 90_000);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      for (const watcher of watchers) {
-        const logins = watcher.received.map((e) => e.actor?.login);
-        assert.equal(watcher.received.length, TOTAL, 'nothing delivered twice');
-        assert.equal(new Set(logins).size, TOTAL, 'every follower delivered');
-      }
-      let stored = 0;
-      for (let i = 0; i < 200 && stored < TOTAL; i++) {
-        stored = Number(
-          (
-            await stack
-              .knex('events')
-              .where({ broadcaster_id: broadcaster })
-              .count<{ count: string }[]>('* as count')
-          )[0]!.count,
-        );
-        if (stored < TOTAL) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.equal(stored, TOTAL);
+      for (const watcher of watchers) await assertDeliveredOnce(watcher, TOTAL);
+      await assertStoredOnce(stack, [broadcaster], TOTAL);
       assert.equal(await stack.queue(QUEUES.callbacks).getFailedCount(), 0);
       assert.equal(await stack.queue(QUEUES.notifications).getFailedCount(), 0);
     });

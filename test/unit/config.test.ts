@@ -81,6 +81,13 @@ describe('config', () => {
     }
   });
 
+  it('refuses a web drain that the shutdown timeout would cut off', () => {
+    assert.equal(loadConfig({ ...base, WEB_DRAIN_MS: '5000' }).webDrainMs, 5000);
+    assert.deepEqual(problemsOf({ ...base, WEB_DRAIN_MS: '25000' }), [
+      'WEB_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (25000), or shutdown is cut off while draining',
+    ]);
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ ...base, PORT: '' }).http.port, 3000);
   });

@@ -7,7 +7,10 @@ import { maintainEventPartitions } from './partitions.js';
 // The `release` process: migrations, then event partitions; one line per change.
 const config = loadConfigOrExit();
 // knex's own warnings go to the JSON log at warn level; the lines below are for people.
-const knex = createDatabase(config.db.url, createLogger('error', 'release'), { min: 0, max: 2 });
+const knex = createDatabase(config.db.url, {
+  log: createLogger('error', 'release'),
+  pool: { min: 0, max: 2 },
+});
 
 const NETWORK_CAUSES: Record<string, string> = {
   ECONNREFUSED: 'connection refused',

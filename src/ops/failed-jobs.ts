@@ -1,0 +1,71 @@
+import type { Job, Queue } from 'bullmq';
+import { QUEUES, type QueueName } from '../shared/queues.js';
+
+const QUEUE_NAMES = Object.values(QUEUES) as string[];
+
+export const USAGE = `usage: failed-jobs list <queue> [--limit N]
+       failed-jobs retry <queue> [jobId ...]   (every failed job of the queue without ids)
+queues: ${QUEUE_NAMES.join(', ')}`;
+
+export type FailedJobsCommand =
+  | { action: 'list'; queue: QueueName; limit: number }
+  | { action: 'retry'; queue: QueueName; jobIds: string[] };
+
+export class UsageError extends Error {}
+
+/** Parses the command line, naming what is wrong with it. */
+export function parseFailedJobsArgs(args: string[]): FailedJobsCommand {
+  const [action, queue, ...rest] = args;
+  if (action !== 'list' && action !== 'retry') {
+    throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
+  }
+  if (!queue || !QUEUE_NAMES.includes(queue)) {
+    throw new UsageError(`unknown queue ${JSON.stringify(queue ?? '')}`);
+  }
+  if (action === 'retry') return { action, queue: queue as QueueName, jobIds: rest };
+  let limit = 50;
+  if (rest.length) {
+    const [flag, value] = rest;
+    limit = Number(value);
+    if (flag !== '--limit' || !Number.isInteger(limit) || limit < 1 || rest.length > 2) {
+      throw new UsageError(`unexpected ${rest.join(' ')}`);
+    }
+  }
+  return { action, queue: queue as QueueName, limit };
+}
+
+/** One line per job: what an operator needs to decide whether a retry can help. */
+export function describeFailedJob(job: Job): string {
+  const finished = job.finishedOn ? new Date(job.finishedOn).toISOString() : 'not finished';
+  return `${job.id}\t${job.name}\tattempts=${job.attemptsMade}\tfailed=${finished}\t${job.failedReason ?? ''}`;
+}
+
+/** Runs one command against `queue`; returns the lines to print. */
+export async function runFailedJobs(queue: Queue, command: FailedJobsCommand): Promise<string[]> {
+  if (command.action === 'list') {
+    const total = await queue.getFailedCount();
+    const jobs = await queue.getFailed(0, command.limit - 1);
+    return [
+      `${total} failed job(s) in ${queue.name}${total > jobs.length ? `, newest ${jobs.length} shown` : ''}`,
+      ...jobs.map(describeFailedJob),
+    ];
+  }
+  const jobs = command.jobIds.length
+    ? await Promise.all(command.jobIds.map(async (id) => [id, await queue.getJob(id)] as const))
+    : (await queue.getFailed()).map((job) => [job.id ?? '', job] as const);
+  const lines: string[] = [];
+  for (const [id, job] of jobs) {
+    if (!job) {
+      lines.push(`${id}: no such job in ${queue.name}`);
+      continue;
+    }
+    if (!(await job.isFailed())) {
+      lines.push(`${id}: not failed (${await job.getState()}), left alone`);
+      continue;
+    }
+    await job.retry('failed');
+    lines.push(`${id}: queued again`);
+  }
+  const retried = lines.filter((line) => line.endsWith('queued again')).length;
+  return [...lines, `${retried} job(s) queued again in ${queue.name}`];
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { UsageError, parseFailedJobsArgs } from '../../src/ops/failed-jobs.js';
+
+describe('the failed-jobs command line', () => {
+  it('reads list with an optional limit, and retry with optional job ids', () => {
+    assert.deepEqual(parseFailedJobsArgs(['list', 'eventPersist']), {
+      action: 'list',
+      queue: 'eventPersist',
+      limit: 50,
+    });
+    assert.deepEqual(parseFailedJobsArgs(['list', 'twitchCallbacks', '--limit', '200']), {
+      action: 'list',
+      queue: 'twitchCallbacks',
+      limit: 200,
+    });
+    assert.deepEqual(parseFailedJobsArgs(['retry', 'eventPersist', 'a', 'b']), {
+      action: 'retry',
+      queue: 'eventPersist',
+      jobIds: ['a', 'b'],
+    });
+  });
+
+  it('names the part it cannot use', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [[], /unknown action ""/],
+      [['delete', 'eventPersist'], /unknown action "delete"/],
+      [['list'], /unknown queue ""/],
+      [['list', 'bull'], /unknown queue "bull"/],
+      [['list', 'eventPersist', '--limit', '0'], /unexpected --limit 0/],
+      [['list', 'eventPersist', '--limit', 'ten'], /unexpected --limit ten/],
+      [['list', 'eventPersist', '--top', '5'], /unexpected --top 5/],
+    ];
+    for (const [args, message] of cases) {
+      assert.throws(
+        () => parseFailedJobsArgs(args),
+        (error: unknown) => {
+          assert.ok(error instanceof UsageError);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
+    }
+  });
+});
