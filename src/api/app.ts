@@ -28,6 +28,8 @@ export interface WebDeps {
   rateLimits?: { auth: RequestHandler; api: RequestHandler };
   /** Set once the node is shutting down: see drain.ts. */
   drain?: Drain;
+  /** Request timing and webhook outcomes, and the guarded `GET /metrics` that serves them. */
+  metrics?: { record: RequestHandler; serve: RequestHandler };
 }
 
 export function createWebApp(deps: WebDeps): Express {
@@ -35,6 +37,10 @@ export function createWebApp(deps: WebDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
   if (deps.drain) app.use(deps.drain.closeConnections);
+  if (deps.metrics) {
+    app.use(deps.metrics.record);
+    app.get('/metrics', deps.metrics.serve);
+  }
 
   // Mounted before any JSON parser: the signature covers the raw bytes.
   app.use(

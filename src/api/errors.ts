@@ -47,6 +47,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       );
       http = new HttpError(500, 'internal', 'Internal server error');
     }
+    // For metrics: the outcome of a request that ended in an error.
+    res.locals.errorCode = http.code;
     res
       .status(http.status)
       .set(http.headers)

@@ -15,6 +15,12 @@ import { createRateLimits } from './rate-limits.js';
 import { createRejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { processedMessageKey } from '../shared/events/processed-messages.js';
 import { createDrain } from './drain.js';
+import {
+  createMetricsRegistry,
+  registerDependencyHealth,
+  serveMetrics,
+} from '../shared/metrics.js';
+import { httpMetrics } from './http-metrics.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'web');
@@ -31,6 +37,10 @@ callbacks.on('error', (error) =>
 );
 
 const drain = createDrain();
+const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
+const metrics = createMetricsRegistry('web');
+registerDependencyHealth(metrics, readinessChecks);
+const metricsEndpoint = serveMetrics(metrics, config.metricsToken);
 const viewer = createViewerFeatures(config, redis, knex, log);
 const app = createWebApp({
   log,
@@ -44,8 +54,12 @@ const app = createWebApp({
   rejectedCallbacks: createRejectedCallbacks(redis, config.redis.prefix),
   cache: createFeedCache(redis, config.redis.prefix),
   history: createEventStore(knex),
-  readinessChecks: [redisCheck(redis), databaseCheck(knex)],
+  readinessChecks,
   drain,
+  metrics: {
+    record: httpMetrics(metrics),
+    serve: (req, res) => void metricsEndpoint(req, res),
+  },
   viewer: viewer.router,
   rateLimits: createRateLimits({
     redis,

@@ -5,6 +5,8 @@ import { createShutdown } from '../shared/shutdown.js';
 import { createFeedCache } from '../shared/feed/feed-cache.js';
 import { createRealtimeTokens } from '../shared/realtime-token.js';
 import { createRealtimeServer } from './realtime-server.js';
+import { createMetricsRegistry, registerDependencyHealth } from '../shared/metrics.js';
+import { redisCheck } from '../shared/health.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'realtime');
@@ -12,6 +14,8 @@ const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
 const redis = createRedis(config.redis.url, 'realtime', 'command', log);
 const subscriber = createRedis(config.redis.url, 'realtime-sub', 'blocking', log);
+const metrics = createMetricsRegistry('realtime');
+registerDependencyHealth(metrics, [redisCheck(redis)]);
 const server = createRealtimeServer({
   redis,
   subscriber,
@@ -22,6 +26,7 @@ const server = createRealtimeServer({
   corsOrigin: config.http.publicUrl,
   maxWatchesPerSocket: config.realtime.maxWatchesPerConnection,
   maxConnectionsPerUser: config.realtime.maxConnectionsPerUser,
+  metrics: { registry: metrics, token: config.metricsToken },
 });
 server.http.listen(config.http.port, () => {
   log.info({ port: config.http.port }, `realtime listening on port ${config.http.port}`);

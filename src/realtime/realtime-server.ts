@@ -13,6 +13,9 @@ import {
   type ServerToClientEvents,
 } from '../shared/realtime-protocol.js';
 import { readiness, redisCheck } from '../shared/health.js';
+import { serveMetrics } from '../shared/metrics.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { STREAMER_ROOM_PREFIX } from '../shared/rooms.js';
 import { createRoomFeeds } from './room-feeds.js';
 import {
   leave,
@@ -36,6 +39,8 @@ export interface RealtimeDeps {
   maxWatchesPerSocket: number;
   /** Open sockets one viewer may hold on this node; tokens are bearer, so one could open many. */
   maxConnectionsPerUser: number;
+  /** Where to register this node's metrics, served on `/metrics` to holders of `token`. */
+  metrics?: { registry: Registry; token: string | undefined };
 }
 
 export interface RealtimeServer {
@@ -47,7 +52,9 @@ export interface RealtimeServer {
 /** A Socket.IO node on the Redis adapter; every node delivers to its own sockets only. */
 export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
   const log = deps.log.child({ scope: 'realtime' });
+  const metricsEndpoint = deps.metrics && serveMetrics(deps.metrics.registry, deps.metrics.token);
   const http = createServer((req, res) => {
+    if (metricsEndpoint?.(req, res)) return;
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       return;
@@ -73,11 +80,19 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     log.error({ err: error }, `Socket.IO adapter: ${error.message}`),
   );
 
+  const delivered = registerNodeMetrics(io, deps.metrics?.registry);
+  const localRooms = io.of('/').adapter.rooms;
   const feeds = createRoomFeeds(
     deps.cache,
     {
-      toRoom: (room, except, event) => io.local.to(room).except(except).emit('event', event),
-      toSocket: (socketId, event) => io.local.to(socketId).emit('event', event),
+      toRoom: (room, except, event) => {
+        io.local.to(room).except(except).emit('event', event);
+        delivered?.inc(Math.max(0, (localRooms.get(room)?.size ?? 0) - except.length));
+      },
+      toSocket: (socketId, event) => {
+        io.local.to(socketId).emit('event', event);
+        delivered?.inc();
+      },
     },
     (error) => log.error({ err: error }, 'Room feed step failed'),
   );
@@ -138,4 +153,38 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Sockets connected and streamers watched on this node (read at scrape time), and a counter of
+ * events delivered to its sockets, which it returns.
+ */
+function registerNodeMetrics(io: RealtimeServer['io'], registry: Registry | undefined) {
+  if (!registry) return undefined;
+  const namespace = io.of('/');
+  new Gauge({
+    name: 'streamfeed_sockets_connected',
+    help: 'Viewer sockets connected to this realtime node',
+    registers: [registry],
+    collect() {
+      this.set(namespace.sockets.size);
+    },
+  });
+  new Gauge({
+    name: 'streamfeed_streamers_watched',
+    help: 'Streamers with at least one watcher on this realtime node',
+    registers: [registry],
+    collect() {
+      let rooms = 0;
+      for (const room of namespace.adapter.rooms.keys()) {
+        if (room.startsWith(STREAMER_ROOM_PREFIX)) rooms++;
+      }
+      this.set(rooms);
+    },
+  });
+  return new Counter({
+    name: 'streamfeed_deliveries_total',
+    help: 'Events sent to viewer sockets by this realtime node (one per socket)',
+    registers: [registry],
+  });
 }

@@ -77,6 +77,12 @@ const envSchema = z.object({
   JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(25_000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
   WEB_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(0),
 });
 
@@ -104,6 +110,8 @@ export interface Config {
   rateLimits: { windowSeconds: number; authMax: number; apiMax: number };
   realtime: { maxConnectionsPerUser: number; maxWatchesPerConnection: number };
   shutdownTimeoutMs: number;
+  /** Bearer token for `/metrics` on every process; metrics are off without one. */
+  metricsToken: string | undefined;
   /** How long `web` keeps serving after SIGTERM while load balancers stop sending it traffic. */
   webDrainMs: number;
 }
@@ -194,6 +202,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     webDrainMs: e.WEB_DRAIN_MS,
+    metricsToken: e.METRICS_TOKEN,
   });
 }
 

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 
@@ -43,9 +43,17 @@ export async function readiness(
   return { ok: results.every((r) => r.status === 'fulfilled'), checks: report };
 }
 
-/** `/healthz` and `/readyz` on a side port, for the processes that serve no HTTP of their own. */
-export function startHealthServer(port: number, checks: ReadinessCheck[]): Promise<Server> {
+/**
+ * `/healthz` and `/readyz` (and `/metrics`, when given its handler) on a side port, for the
+ * processes that serve no HTTP of their own.
+ */
+export function startHealthServer(
+  port: number,
+  checks: ReadinessCheck[],
+  metrics?: (req: IncomingMessage, res: ServerResponse) => boolean,
+): Promise<Server> {
   const server = createServer((req, res) => {
+    if (metrics?.(req, res)) return;
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));

@@ -44,6 +44,8 @@ export interface NotifyEventJob {
   /** The event's position in its streamer's feed, assigned once by the feed cache. */
   seq: number;
   event: StreamEvent;
+  /** Twitch's message timestamp, for the end-to-end lag metric; absent in older jobs. */
+  sentAt?: string;
 }
 
 export type MaintainPartitionsJob = Record<string, never>;

@@ -2,11 +2,19 @@ import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { createRedis } from '../shared/connections/redis.js';
 import { createShutdown } from '../shared/shutdown.js';
-import { JOBS, QUEUES } from '../shared/queues.js';
+import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
 import { redisCheck, startHealthServer } from '../shared/health.js';
 import { createWorker } from './worker-runtime.js';
 import { createFeedPublisher } from './feed-publisher.js';
 import { createNotifyEventProcessor } from './processors/notify-event.processor.js';
+import {
+  createJobTimings,
+  createMetricsRegistry,
+  registerDependencyHealth,
+  registerQueueDepths,
+  serveMetrics,
+} from '../shared/metrics.js';
+import { createEmitterMetrics } from './pipeline-metrics.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'emitter');
@@ -14,6 +22,11 @@ const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
 const redis = createRedis(config.redis.url, 'emitter', 'blocking', log);
 const publisher = createFeedPublisher(redis, config.redis.prefix);
+const notifications = createQueue(QUEUES.notifications, redis, config.redis.prefix);
+const readinessChecks = [redisCheck(redis)];
+const metrics = createMetricsRegistry('emitter');
+registerDependencyHealth(metrics, readinessChecks);
+registerQueueDepths(metrics, [notifications]);
 const worker = createWorker({
   queue: QUEUES.notifications,
   connection: redis,
@@ -21,15 +34,26 @@ const worker = createWorker({
   concurrency: config.workers.emitterConcurrency,
   lockMs: config.workers.lockMs,
   log,
-  handlers: { [JOBS.notifyEvent]: createNotifyEventProcessor({ publisher }) },
+  handlers: {
+    [JOBS.notifyEvent]: createNotifyEventProcessor({
+      publisher,
+      metrics: createEmitterMetrics(metrics),
+    }),
+  },
 });
+createJobTimings(metrics).watch(worker);
 const health =
   config.http.healthPort === undefined
     ? undefined
-    : await startHealthServer(config.http.healthPort, [redisCheck(redis)]);
+    : await startHealthServer(
+        config.http.healthPort,
+        readinessChecks,
+        serveMetrics(metrics, config.metricsToken),
+      );
 log.info('emitter started');
 
 shutdown.register('worker', 0, () => worker.close());
 shutdown.register('health server', 0, () => health?.close());
+shutdown.register('queue', 1, () => notifications.close());
 shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
 shutdown.listen();

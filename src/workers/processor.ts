@@ -15,6 +15,14 @@ import { createUserTokens } from '../shared/auth/user-tokens.js';
 import { createEventSubCallbackProcessor } from './processors/eventsub-callback.processor.js';
 import { createPersistEventProcessor } from './processors/persist-event.processor.js';
 import { createMaintainPartitionsProcessor } from './processors/maintain-partitions.processor.js';
+import {
+  createJobTimings,
+  createMetricsRegistry,
+  registerDependencyHealth,
+  registerQueueDepths,
+  serveMetrics,
+} from '../shared/metrics.js';
+import { createProcessorMetrics } from './pipeline-metrics.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'processor');
@@ -30,6 +38,13 @@ const notifications = createQueue(QUEUES.notifications, redis, prefix);
 const persist = createQueue(QUEUES.persist, redis, prefix);
 const maintenance = createQueue(QUEUES.maintenance, redis, prefix);
 
+const callbacks = createQueue(QUEUES.callbacks, redis, prefix);
+const subscriptions = createQueue(QUEUES.subscriptions, redis, prefix);
+const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
+const metrics = createMetricsRegistry('processor');
+registerDependencyHealth(metrics, readinessChecks);
+registerQueueDepths(metrics, [callbacks, persist, maintenance, subscriptions]);
+
 const userTokens = createUserTokens(redis, prefix);
 const processCallback = createEventSubCallbackProcessor({
   redis,
@@ -42,6 +57,7 @@ const processCallback = createEventSubCallbackProcessor({
   revocations: createSubscriptionStore(knex),
   endUserSessions: (userId) => userTokens.endSessions(userId),
   log,
+  metrics: createProcessorMetrics(metrics),
 });
 const common = { connection: redis, redisPrefix: prefix, lockMs: config.workers.lockMs, log };
 const workers = [
@@ -72,6 +88,8 @@ const workers = [
     },
   }),
 ];
+const jobTimings = createJobTimings(metrics);
+for (const worker of workers) jobTimings.watch(worker);
 // Every processor upserts the same schedule; BullMQ keeps one, so the job runs once a day.
 await maintenance.upsertJobScheduler(
   'daily-partitions',
@@ -83,14 +101,20 @@ const subscriptionWorkers = await startSubscriptionWorkers(config, redis, knex, 
 const health =
   config.http.healthPort === undefined
     ? undefined
-    : await startHealthServer(config.http.healthPort, [redisCheck(redis), databaseCheck(knex)]);
+    : await startHealthServer(
+        config.http.healthPort,
+        readinessChecks,
+        serveMetrics(metrics, config.metricsToken),
+      );
 log.info('processor started');
 
 shutdown.register('workers', 0, () => Promise.all(workers.map((w) => w.close())));
 shutdown.register('subscription workers', 0, () => subscriptionWorkers.close());
 shutdown.register('health server', 0, () => health?.close());
 shutdown.register('queues', 1, () =>
-  Promise.all([notifications.close(), persist.close(), maintenance.close()]),
+  Promise.all(
+    [notifications, persist, maintenance, callbacks, subscriptions].map((queue) => queue.close()),
+  ),
 );
 shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
 shutdown.register('postgres', 2, () => knex.destroy());

@@ -37,7 +37,7 @@ export interface Stack {
   start(name: string): Promise<RunningProcess>;
   /** One more `web` node on the same Redis and database, as a load balancer would spread to. */
   startWebNode(name: string): Promise<string>;
-  /** The port a process listens on (`web`, `realtime1`…), the same across restarts. */
+  /** The port a process listens on (`web`, `realtime1`…, or the health port of a worker), the same across restarts. */
   portOf(name: string): number;
   queue(name: QueueName): Queue;
   /**
@@ -82,10 +82,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SHUTDOWN_TIMEOUT_MS: '10000',
     ...options.env,
   };
-  const plan: Record<string, { type: ProcessType; port?: number }> = {
+  const plan: Record<string, { type: ProcessType; port?: number; healthPort?: number }> = {
     web: { type: 'web', port: ports.web },
-    processor: { type: 'processor' },
-    emitter: { type: 'emitter' },
+    processor: { type: 'processor', healthPort: await freePort() },
+    emitter: { type: 'emitter', healthPort: await freePort() },
     realtime1: { type: 'realtime', port: ports.rt1 },
     realtime2: { type: 'realtime', port: ports.rt2 },
   };
@@ -97,11 +97,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   async function start(name: string): Promise<RunningProcess> {
     const spec = plan[name];
     if (!spec) throw new Error(`No process ${name} in the test stack`);
-    const running = startProcess(
-      name,
-      spec.type,
-      spec.port ? { ...env, PORT: String(spec.port) } : env,
-    );
+    const running = startProcess(name, spec.type, {
+      ...env,
+      ...(spec.port && { PORT: String(spec.port) }),
+      ...(spec.healthPort && { HEALTH_PORT: String(spec.healthPort) }),
+    });
     processes.set(name, running);
     await running.waitForOutput(READY_LINE[spec.type]);
     return running;
@@ -124,7 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return `http://127.0.0.1:${port}`;
     },
     portOf(name) {
-      const port = plan[name]?.port;
+      const port = plan[name]?.port ?? plan[name]?.healthPort;
       if (port === undefined) throw new Error(`${name} has no port in the test stack`);
       return port;
     },

@@ -88,6 +88,20 @@ describe('config', () => {
     ]);
   });
 
+  it('takes a metrics token of 16 or more printable characters only', () => {
+    assert.equal(loadConfig(base).metricsToken, undefined);
+    assert.equal(
+      loadConfig({ ...base, METRICS_TOKEN: 'sixteen-chars-ok' }).metricsToken,
+      'sixteen-chars-ok',
+    );
+    assert.deepEqual(problemsOf({ ...base, METRICS_TOKEN: 'short' }), [
+      'METRICS_TOKEN: must be at least 16 characters',
+    ]);
+    assert.deepEqual(problemsOf({ ...base, METRICS_TOKEN: 'has a space in it ok' }), [
+      'METRICS_TOKEN: must be printable ASCII without spaces',
+    ]);
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ ...base, PORT: '' }).http.port, 3000);
   });

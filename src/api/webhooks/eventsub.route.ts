@@ -97,11 +97,13 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
         throw badRequest('Verification body has no challenge');
       }
       log.info(`Answered EventSub challenge for message ${messageId}`);
+      res.locals.webhookOutcome = 'challenge';
       res.status(200).type('text/plain').send(challenge);
       return;
     }
     if (messageType !== MESSAGE_TYPES.notification && messageType !== MESSAGE_TYPES.revocation) {
       log.warn(`Ignored EventSub message ${messageId} of unknown type ${String(messageType)}`);
+      res.locals.webhookOutcome = 'unknown_type';
       res.status(204).end();
       return;
     }
@@ -123,6 +125,7 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
     if (processed) {
       // Twitch retries keep the message id: 2xx, as PROTOCOL.md section 1.5 asks, and no work.
       log.info(`Acknowledged EventSub message ${messageId} again: already processed`);
+      res.locals.webhookOutcome = 'duplicate';
       res.status(204).end();
       return;
     }
@@ -153,6 +156,8 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
       throw unavailable('Cannot queue the message right now; please retry');
     }
     log.debug(`Queued EventSub ${messageType} ${messageId}`);
+    res.locals.webhookOutcome =
+      messageType === MESSAGE_TYPES.revocation ? 'revocation' : 'accepted';
     res.status(202).end();
   });
 

@@ -2,6 +2,7 @@ import { processedMessageKey } from '../../shared/events/processed-messages.js';
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { ProcessorMetrics } from '../pipeline-metrics.js';
 import type { Logger } from '../../shared/logger.js';
 import type { FeedCache } from '../../shared/feed/feed-cache.js';
 import type { IdentifyEvent } from '../../shared/events/event-identity.js';
@@ -44,6 +45,7 @@ export interface EventSubCallbackDeps {
   /** Ends a viewer's login sessions when they revoke streamfeed's access on Twitch. */
   endUserSessions: (userId: string) => Promise<unknown>;
   log: Logger;
+  metrics?: ProcessorMetrics;
 }
 
 export interface CallbackOutcome {
@@ -84,6 +86,7 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
     const doneKey = processedMessageKey(deps.prefix, data.messageId);
     if ((await deps.redis.exists(doneKey)) === 1) {
       log.info(`Skipped EventSub message ${data.messageId}: already processed`);
+      deps.metrics?.duplicate('message');
       return { duplicate: true, events: [] };
     }
 
@@ -128,19 +131,21 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
         { eventId: identity.id },
         `Skipped re-sent ${draft.type} event ${identity.id} (new message id ${data.messageId})`,
       );
+      deps.metrics?.duplicate('content');
       return null;
     }
     const appended = await deps.cache.append({ id: identity.id, ...draft }, data.messageId);
     // Another message delivered this event first; only its own retries may re-notify.
     if (!appended.created && appended.messageId !== data.messageId) {
       log.info({ eventId: identity.id }, `Skipped duplicate ${draft.type} event ${identity.id}`);
+      deps.metrics?.duplicate('event');
       return null;
     }
     const { event, seq } = appended;
     await enqueue(
       deps.notifications,
       JOBS.notifyEvent,
-      { broadcasterId: event.broadcasterId, seq, event },
+      { broadcasterId: event.broadcasterId, seq, event, sentAt: data.messageTimestamp },
       { jobId: `n-${event.id}` },
     );
     await enqueue(
@@ -149,6 +154,7 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
       { event, messageId: data.messageId },
       { ...PERSIST_JOB_OPTIONS, jobId: `p-${event.id}` },
     );
+    deps.metrics?.processed(event.type);
     log.info(
       { eventId: event.id, seq, type: event.type, broadcasterId: event.broadcasterId },
       `Processed ${event.type} event ${event.id} for streamer ${event.broadcasterId} (seq ${seq})`,

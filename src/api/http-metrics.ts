@@ -1,0 +1,47 @@
+import type { RequestHandler } from 'express';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** The part of the site a path belongs to: a bounded label, whatever the path. */
+function areaOf(path: string): string {
+  const first = path.split('/')[1] ?? '';
+  return ['webhooks', 'api', 'auth', 'healthz', 'readyz', 'metrics'].includes(first)
+    ? first
+    : 'page';
+}
+
+/**
+ * `streamfeed_http_request_duration_seconds{area,status}` for every request, and
+ * `streamfeed_webhook_requests_total{outcome}` for EventSub intake, where the outcome is what the
+ * route set in `res.locals.webhookOutcome`, or else the error code it answered with.
+ */
+export function httpMetrics(registry: Registry): RequestHandler {
+  const duration = new Histogram({
+    name: 'streamfeed_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by area of the site and status class',
+    labelNames: ['area', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
+    registers: [registry],
+  });
+  const webhooks = new Counter({
+    name: 'streamfeed_webhook_requests_total',
+    help: 'EventSub webhook requests by outcome (accepted, duplicate, challenge, bad_signature, stale_timestamp, service_unavailable, ...)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // originalUrl: a mounted router strips its mount path from req.url while it routes.
+      const area = areaOf(req.originalUrl.split('?')[0] ?? '');
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      duration.observe({ area, status: `${Math.floor(res.statusCode / 100)}xx` }, seconds);
+      if (area === 'webhooks') {
+        const locals = res.locals as { webhookOutcome?: string; errorCode?: string };
+        webhooks.inc({
+          outcome: locals.webhookOutcome ?? locals.errorCode ?? String(res.statusCode),
+        });
+      }
+    });
+    next();
+  };
+}
