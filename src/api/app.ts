@@ -28,6 +28,8 @@ export interface WebDeps {
   rateLimits?: { auth: RequestHandler; api: RequestHandler };
   /** Set once the node is shutting down: see drain.ts. */
   drain?: Drain;
+  /** The operators' queue dashboard, mounted after the session at its own path. */
+  queueDashboard?: { path: string; router: Router };
   /** Request timing and webhook outcomes, and the guarded `GET /metrics` that serves them. */
   metrics?: { record: RequestHandler; serve: RequestHandler };
 }
@@ -60,6 +62,7 @@ export function createWebApp(deps: WebDeps): Express {
   }
   app.use(deps.pages);
   app.use(deps.viewer);
+  if (deps.queueDashboard) app.use(deps.queueDashboard.path, deps.queueDashboard.router);
   app.use('/api/streamers', streamerEventsRoute({ cache: deps.cache, history: deps.history }));
 
   app.get('/healthz', (_req, res) => {

@@ -21,6 +21,7 @@ import {
   serveMetrics,
 } from '../shared/metrics.js';
 import { httpMetrics } from './http-metrics.js';
+import { QUEUE_DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'web');
@@ -36,6 +37,10 @@ callbacks.on('error', (error) =>
   log.warn({ err: error }, `Queue ${QUEUES.callbacks}: ${error.message}`),
 );
 
+// The dashboard's own handles on every queue; web only queues callbacks itself.
+const dashboardQueues = Object.values(QUEUES).map((name) =>
+  name === QUEUES.callbacks ? callbacks : createQueue(name, redis, config.redis.prefix),
+);
 const drain = createDrain();
 const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
 const metrics = createMetricsRegistry('web');
@@ -56,6 +61,10 @@ const app = createWebApp({
   history: createEventStore(knex),
   readinessChecks,
   drain,
+  queueDashboard: {
+    path: QUEUE_DASHBOARD_PATH,
+    router: queueDashboard({ queues: dashboardQueues, operatorLogins: config.operatorLogins, log }),
+  },
   metrics: {
     record: httpMetrics(metrics),
     serve: (req, res) => void metricsEndpoint(req, res),
@@ -90,7 +99,7 @@ shutdown.register('drain', 0, async () => {
 });
 shutdown.register('http server', 1, () => new Promise((resolve) => server.close(resolve)));
 shutdown.register('idle connections', 1, () => server.closeIdleConnections());
-shutdown.register('callbacks queue', 2, () => callbacks.close());
+shutdown.register('queues', 2, () => Promise.all(dashboardQueues.map((queue) => queue.close())));
 shutdown.register('viewer features', 2, () => viewer.close());
 shutdown.register('redis', 3, () => redis.quit().catch(() => redis.disconnect()));
 shutdown.register('postgres', 3, () => knex.destroy());

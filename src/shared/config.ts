@@ -83,6 +83,13 @@ const envSchema = z.object({
     .max(200)
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional(),
+  OPERATOR_LOGINS: z
+    .string()
+    .transform((value) => value.split(',').map((login) => login.trim().toLowerCase()))
+    .pipe(
+      z.array(z.string().regex(/^[a-z0-9_]{1,25}$/, 'must be Twitch logins separated by commas')),
+    )
+    .optional(),
   WEB_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(0),
 });
 
@@ -110,6 +117,8 @@ export interface Config {
   rateLimits: { windowSeconds: number; authMax: number; apiMax: number };
   realtime: { maxConnectionsPerUser: number; maxWatchesPerConnection: number };
   shutdownTimeoutMs: number;
+  /** Twitch logins (lowercase) allowed into the queue dashboard; none when empty. */
+  operatorLogins: ReadonlySet<string>;
   /** Bearer token for `/metrics` on every process; metrics are off without one. */
   metricsToken: string | undefined;
   /** How long `web` keeps serving after SIGTERM while load balancers stop sending it traffic. */
@@ -203,6 +212,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     webDrainMs: e.WEB_DRAIN_MS,
     metricsToken: e.METRICS_TOKEN,
+    operatorLogins: new Set(e.OPERATOR_LOGINS ?? []),
   });
 }
 

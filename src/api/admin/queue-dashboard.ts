@@ -1,0 +1,59 @@
+import { Router } from 'express';
+import type { Queue } from 'bullmq';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Logger } from '../../shared/logger.js';
+import { HttpError } from '../errors.js';
+
+export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+
+// The board's page loads its own fonts and sets inline styles; nothing else is loosened.
+const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com",
+  "font-src 'self' https://fonts.gstatic.com",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * bull-board for the operators named in OPERATOR_LOGINS: every queue, its failed jobs with their
+ * errors, and retry. Mounted after the session, so `req.user` is the Twitch login, if any.
+ */
+export function queueDashboard(deps: {
+  queues: Queue[];
+  operatorLogins: ReadonlySet<string>;
+  log: Logger;
+}): Router {
+  const board = new ExpressAdapter();
+  board.setBasePath(QUEUE_DASHBOARD_PATH);
+  createBullBoard({
+    queues: deps.queues.map((queue) => new BullMQAdapter(queue)),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'streamfeed' } },
+  });
+
+  const router = Router();
+  router.use((req, res, next) => {
+    if (!req.user) {
+      throw new HttpError(401, 'login_required', 'Log in with Twitch as an operator first');
+    }
+    if (!deps.operatorLogins.has(req.user.login.toLowerCase())) {
+      deps.log.warn(
+        { userId: req.user.id, login: req.user.login, path: req.originalUrl },
+        `Refused the queue dashboard to ${req.user.login}: not in OPERATOR_LOGINS`,
+      );
+      throw new HttpError(403, 'not_operator', 'The queue dashboard is for operators only');
+    }
+    res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  router.use(board.getRouter() as Router);
+  return router;
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import type { Knex } from 'knex';
+import { startStackWithSimulator, type RunningSimulator } from '../helpers/simulator.js';
+import { QUEUES, type Stack } from '../helpers/stack.js';
+import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
+import { ensurePartition, partitionName } from '../../src/shared/db/partitions.js';
+import { JOBS, PERSIST_JOB_OPTIONS, enqueue } from '../../src/shared/queues.js';
+import type { StreamEvent } from '../../src/shared/events/event.js';
+import { launchChromium } from '../helpers/browser.js';
+
+const DASHBOARD = '/admin/queues';
+const LOCKED_MONTH = new Date(Date.UTC(2026, 6, 1));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the queue dashboard at /admin/queues', function () {
+  this.timeout(60_000);
+  let sim: RunningSimulator;
+  let stack: Stack;
+  let operator: Browser;
+
+  before(async () => {
+    ({ sim, stack } = await startStackWithSimulator({
+      without: ['emitter', 'realtime'],
+      env: { OPERATOR_LOGINS: 'night_ops, Day_Ops', DATABASE_STATEMENT_TIMEOUT_MS: '1000' },
+    }));
+    operator = await logInThroughSimulator(stack.webUrl, 'day_ops');
+  });
+  after(async () => {
+    await stack?.stop();
+    await sim?.close();
+  });
+
+  it('refuses the public with 401 and a logged-in viewer who is no operator with 403', async () => {
+    for (const path of [DASHBOARD, `${DASHBOARD}/api/queues`]) {
+      const anonymous = await new Browser().get(`${stack.webUrl}${path}`);
+      assert.equal(anonymous.status, 401, path);
+      assert.equal(
+        ((await anonymous.json()) as { error: { code: string } }).error.code,
+        'login_required',
+      );
+    }
+    const viewer = await logInThroughSimulator(stack.webUrl, 'just_a_viewer');
+    for (const path of [DASHBOARD, `${DASHBOARD}/api/queues`]) {
+      const refused = await viewer.get(`${stack.webUrl}${path}`);
+      assert.equal(refused.status, 403, path);
+      assert.equal(
+        ((await refused.json()) as { error: { code: string } }).error.code,
+        'not_operator',
+      );
+    }
+    const retry = await viewer.get(`${stack.webUrl}${DASHBOARD}/api/queues/eventPersist/x/retry`, {
+      method: 'PUT',
+    });
+    assert.equal(retry.status, 403);
+    assert.match(
+      stack.processes.get('web')!.output(),
+      /Refused the queue dashboard to just_a_viewer/,
+    );
+  });
+
+  it('shows an operator every queue, on a page of its own', async () => {
+    const page = await operator.get(`${stack.webUrl}${DASHBOARD}`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /<base href="\/admin\/queues\/"/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self';/);
+    const api = await operator.get(`${stack.webUrl}${DASHBOARD}/api/queues`);
+    assert.equal(api.status, 200);
+    const { queues } = (await api.json()) as { queues: Array<{ name: string }> };
+    assert.deepEqual(queues.map((q) => q.name).sort(), Object.values(QUEUES).sort());
+  });
+
+  it('renders for an operator in Chromium, under its Content-Security-Policy', async () => {
+    const chromium = await launchChromium();
+    try {
+      const context = await chromium.newContext();
+      await context.addCookies(
+        [...operator.cookies].map(([name, value]) => ({ name, value, url: stack.webUrl })),
+      );
+      const page = await context.newPage();
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        // Fonts from the internet cannot load here; anything else refused is a CSP problem.
+        if (/Content Security Policy/.test(message.text())) refused.push(message.text());
+      });
+      await page.goto(`${stack.webUrl}${DASHBOARD}`);
+      for (const name of Object.values(QUEUES)) {
+        await page.getByText(name, { exact: true }).first().waitFor({ timeout: 15_000 });
+      }
+      assert.deepEqual(refused, []);
+    } finally {
+      await chromium.close();
+    }
+  });
+
+  it('lists a job that failed every attempt with its error, and retries it', async () => {
+    const knex: Knex = stack.knex;
+    await ensurePartition(knex, LOCKED_MONTH);
+    const lock = await knex.transaction();
+    try {
+      await lock.raw(`LOCK TABLE ${partitionName(LOCKED_MONTH)} IN ACCESS EXCLUSIVE MODE`);
+      const event: StreamEvent = {
+        id: 'ev_dashboard_retry',
+        type: 'channel.follow',
+        broadcasterId: '7701',
+        broadcasterLogin: 'dash',
+        broadcasterName: 'Dash',
+        occurredAt: new Date(LOCKED_MONTH.getTime() + 1000).toISOString(),
+        actor: { id: '770001', login: 'fan_770001', name: 'Fan_770001' },
+        summary: 'Fan_770001 followed',
+        data: {},
+      };
+      const persist = stack.queue(QUEUES.persist);
+      await enqueue(
+        persist,
+        JOBS.persistEvent,
+        { event, messageId: 'dashboard-retry' },
+        { ...PERSIST_JOB_OPTIONS, attempts: 1, jobId: 'dashboard-retry' },
+      );
+      for (let i = 0; i < 100 && (await persist.getFailedCount()) === 0; i++) await sleep(100);
+
+      const listed = await operator.get(
+        `${stack.webUrl}${DASHBOARD}/api/queues?activeQueue=eventPersist&status=failed&page=1`,
+      );
+      assert.equal(listed.status, 200);
+      const { queues } = (await listed.json()) as {
+        queues: Array<{ name: string; jobs: Array<{ id: string; failedReason: string }> }>;
+      };
+      const failed = queues.find((q) => q.name === QUEUES.persist)!.jobs;
+      assert.deepEqual(
+        failed.map((job) => job.id),
+        ['dashboard-retry'],
+      );
+      assert.match(failed[0]!.failedReason, /statement timeout/);
+    } finally {
+      await lock.rollback();
+    }
+
+    const retried = await operator.get(
+      `${stack.webUrl}${DASHBOARD}/api/queues/eventPersist/dashboard-retry/retry`,
+      { method: 'PUT' },
+    );
+    assert.equal(retried.status, 204);
+    let stored = 0;
+    for (let i = 0; i < 100 && stored === 0; i++) {
+      await sleep(100);
+      stored = (await knex('events').where({ id: 'ev_dashboard_retry' })).length;
+    }
+    assert.equal(stored, 1, 'the retried job was processed');
+    assert.equal(await stack.queue(QUEUES.persist).getFailedCount(), 0);
+  });
+});
