@@ -8,6 +8,7 @@ import { eventSubRoute } from './webhooks/eventsub.route.js';
 import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
 import type { Drain } from './drain.js';
+import { requestLog } from './request-log.js';
 
 export interface WebDeps {
   log: Logger;
@@ -38,6 +39,7 @@ export function createWebApp(deps: WebDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
+  app.use(requestLog(deps.log));
   if (deps.drain) app.use(deps.drain.closeConnections);
   if (deps.metrics) {
     app.use(deps.metrics.record);

@@ -42,7 +42,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       http = new HttpError(bodyParserStatus, 'bad_request', 'Malformed request body');
     } else {
       log.error(
-        { err: error, method: req.method, path: req.path },
+        { err: error, reqId: req.id, method: req.method, path: req.path },
         `Unhandled error on ${req.method} ${req.path}`,
       );
       http = new HttpError(500, 'internal', 'Internal server error');

@@ -2,7 +2,8 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { NotifyEventJob } from '../shared/queues.js';
 
 /** Why the processor dropped a callback or an event as already seen. */
-export type DuplicateKind = 'message' | 'content' | 'event';
+export const DUPLICATE_KINDS = ['message', 'content', 'event'] as const;
+export type DuplicateKind = (typeof DUPLICATE_KINDS)[number];
 
 export interface ProcessorMetrics {
   processed(type: string): void;
@@ -22,6 +23,8 @@ export function createProcessorMetrics(registry: Registry): ProcessorMetrics {
     labelNames: ['kind'],
     registers: [registry],
   });
+  // Present from the start, so that rate() over them works before the first duplicate.
+  for (const kind of DUPLICATE_KINDS) duplicates.inc({ kind }, 0);
   return {
     processed: (type) => events.inc({ type }),
     duplicate: (kind) => duplicates.inc({ kind }),

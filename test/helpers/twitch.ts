@@ -40,6 +40,8 @@ export interface PostResult {
   body: string;
   contentType: string | null;
   messageId: string;
+  /** The id `web` gave the request (`x-request-id`), which its log lines carry. */
+  requestId: string | null;
 }
 
 /** POSTs a body to the webhook as Twitch would: compact bytes, signed as sent. */
@@ -58,6 +60,7 @@ export async function deliver(
     status: response.status,
     body: await response.text(),
     contentType: response.headers.get('content-type'),
+    requestId: response.headers.get('x-request-id'),
     messageId: headers['twitch-eventsub-message-id'] ?? '',
   };
 }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { EVENTSUB_SECRET, startStack, type Stack } from '../helpers/stack.js';
+import { repoRoot } from '../helpers/processes.js';
 import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';
 
 const TOKEN = 'test-metrics-token-0123456789';
@@ -153,6 +156,38 @@ describe('metrics of every process type', function () {
       assert.equal(valueOf(after.get(node)!, 'streamfeed_sockets_connected'), 1, node);
       assert.equal(valueOf(after.get(node)!, 'streamfeed_streamers_watched'), 1, node);
       assert.equal(moved(node, 'streamfeed_deliveries_total'), EVENTS, node);
+    }
+  });
+
+  it('exports every series that the alert rules and the dashboard in docker/ use', async () => {
+    // One event through the whole pipeline first, so that every labelled series exists.
+    const watcher = await stack.watcher(0);
+    assert.equal((await watcher.watch('7602')).ok, true);
+    const body = notificationBody(followPayload('7602', '760100'));
+    const sent = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+      body,
+      subscriptionType: 'channel.follow',
+      subscriptionVersion: '2',
+    });
+    assert.equal(sent.status, 202);
+    await watcher.waitFor(1);
+    const exported = new Set<string>();
+    for (const name of PROCESSES) {
+      for (const key of (await scrape(name)).keys()) exported.add(key.split('{')[0]!);
+    }
+    for (const file of [
+      'docker/prometheus/alerts.yml',
+      'docker/grafana/dashboards/streamfeed.json',
+    ]) {
+      const text = readFileSync(path.join(repoRoot, file), 'utf8');
+      // Series names; a label such as process_type is followed by `=` (not `==`), `,` or `}`.
+      const used = new Set(
+        text.match(/\b(?:streamfeed|nodejs|process)_[a-z0-9_]+\b(?!\s*(?:=(?!=)|[},]))/g),
+      );
+      assert.ok(used.size >= 8, `${file} uses the series`);
+      for (const series of used) {
+        assert.ok(exported.has(series), `${file}: ${series} is not exported`);
+      }
     }
   });
 });

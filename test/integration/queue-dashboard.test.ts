@@ -21,7 +21,11 @@ describe('the queue dashboard at /admin/queues', function () {
   before(async () => {
     ({ sim, stack } = await startStackWithSimulator({
       without: ['emitter', 'realtime'],
-      env: { OPERATOR_LOGINS: 'night_ops, Day_Ops', DATABASE_STATEMENT_TIMEOUT_MS: '1000' },
+      env: {
+        OPERATOR_LOGINS: 'night_ops, Day_Ops',
+        DATABASE_STATEMENT_TIMEOUT_MS: '1000',
+        METRICS_TOKEN: 'dashboard-test-metrics-token',
+      },
     }));
     operator = await logInThroughSimulator(stack.webUrl, 'day_ops');
   });
@@ -56,6 +60,10 @@ describe('the queue dashboard at /admin/queues', function () {
       stack.processes.get('web')!.output(),
       /Refused the queue dashboard to just_a_viewer/,
     );
+    // Metrics are for the scraper's token only: no login opens them, an operator's included.
+    for (const browser of [viewer, operator]) {
+      assert.equal((await browser.get(`${stack.webUrl}/metrics`)).status, 401);
+    }
   });
 
   it('shows an operator every queue, on a page of its own', async () => {

@@ -19,6 +19,16 @@ describe('webhook abuse: malformed callbacks are refused without queuing', funct
     Object.values(await countJobs(stack.queue(QUEUES.callbacks))).reduce((a, b) => a + b, 0);
   const errorCode = (body: string) => (JSON.parse(body) as { error: { code: string } }).error.code;
 
+  /** The web log line that carries this request id. */
+  const logLineOf = (reqId: string) =>
+    stack.processes
+      .get('web')!
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((entry) => entry.reqId === reqId);
+
   before(async () => {
     stack = await startStack({ without: ['realtime', 'emitter'] });
   });
@@ -49,6 +59,26 @@ describe('webhook abuse: malformed callbacks are refused without queuing', funct
     assert.equal(status, 400);
     assert.equal(errorCode(text), 'repeated_header');
     assert.equal(await jobsOnRecord(), before);
+  });
+
+  it("ties a refusal's log line to the request id, the balancer's own or a new one", async () => {
+    const body = notificationBody(follow('8001', '2'));
+    const forged = (requestId: string) =>
+      deliver(stack.webhookUrl, 'not-the-eventsub-secret', { body, ...asFollow }, (headers) => {
+        headers['x-request-id'] = requestId;
+      });
+    const kept = await forged('lb-req-0123456789');
+    assert.equal(kept.status, 403);
+    assert.equal(kept.requestId, 'lb-req-0123456789');
+    const replaced = await forged('not an id!');
+    assert.match(replaced.requestId ?? '', /^[0-9a-f-]{36}$/);
+    await waitUntil(
+      () =>
+        logLineOf(kept.requestId!) !== undefined && logLineOf(replaced.requestId!) !== undefined,
+    );
+    const line = logLineOf(kept.requestId)!;
+    assert.equal(line.msgId, kept.messageId);
+    assert.match(String(line.msg), /bad signature/);
   });
 
   it('refuses signatures of the wrong length with 403', async () => {

@@ -102,6 +102,17 @@ describe('config', () => {
     ]);
   });
 
+  it('reads the operators as lowercase Twitch logins', () => {
+    assert.deepEqual([...loadConfig(base).operatorLogins], []);
+    assert.deepEqual(
+      [...loadConfig({ ...base, OPERATOR_LOGINS: 'Night_Ops, day_ops' }).operatorLogins],
+      ['night_ops', 'day_ops'],
+    );
+    assert.deepEqual(problemsOf({ ...base, OPERATOR_LOGINS: 'ops,not a login' }), [
+      'OPERATOR_LOGINS.1: must be Twitch logins separated by commas',
+    ]);
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ ...base, PORT: '' }).http.port, 3000);
   });

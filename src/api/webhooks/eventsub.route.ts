@@ -56,7 +56,7 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
     const timestamp = single(req, H.messageTimestamp);
     const signature = single(req, H.messageSignature);
     const messageType = single(req, H.messageType);
-    const log = deps.log.child({ msgId: messageId, messageType });
+    const log = deps.log.child({ reqId: req.id, msgId: messageId, messageType });
 
     const repeated = repeatedHeader(req);
     if (repeated) {
