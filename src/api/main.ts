@@ -27,7 +27,8 @@ const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'web');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
-const redis = createRedis(config.redis.url, 'web', 'command', log);
+// Auto-pipelining: the commands of concurrent webhooks go to Redis in one write per tick.
+const redis = createRedis(config.redis.url, 'web', 'command', log, { enableAutoPipelining: true });
 const knex = createDatabase(config.db.url, {
   log,
   statementTimeoutMs: config.db.statementTimeoutMs,

@@ -8,13 +8,20 @@ import type { Logger } from '../logger.js';
  */
 export type RedisRole = 'blocking' | 'command';
 
-export function createRedis(url: string, name: string, role: RedisRole, log: Logger): Redis {
+export function createRedis(
+  url: string,
+  name: string,
+  role: RedisRole,
+  log: Logger,
+  extra: Partial<RedisOptions> = {},
+): Redis {
   const options: RedisOptions = {
     connectionName: `streamfeed:${name}`,
     ...(role === 'blocking'
       ? { maxRetriesPerRequest: null }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 }),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    ...extra,
   };
   const redis = new Redis(url, options);
   let lastError = '';

@@ -1,0 +1,352 @@
+import { Agent, request } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { io as connectSocket, type Socket } from 'socket.io-client';
+import { EVENTSUB_SECRET, startStack, type Stack } from '../test/helpers/stack.js';
+import { followPayload } from '../test/helpers/twitch.js';
+import { eventSubHeaders } from '../src/shared/twitch/eventsub-delivery.js';
+import type { StreamEvent } from '../src/shared/events/event.js';
+import { createRealtimeTokens } from '../src/shared/realtime-token.js';
+import { latencySummary } from './load.js';
+import { rssOf, startYardstick } from './child.js';
+
+type Log = (line: string) => void;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Connects `count` sockets, `parallel` at a time; each may run `then` once connected. */
+async function connectMany(
+  count: number,
+  url: (i: number) => string,
+  auth: (i: number) => Promise<Record<string, string>> | Record<string, string>,
+  then: (socket: Socket, i: number) => unknown = () => undefined,
+  log?: Log,
+): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(100, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        const socket = connectSocket(url(i), {
+          auth: await auth(i),
+          transports: ['websocket'],
+          reconnection: false,
+        });
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', resolve);
+          socket.once('connect_error', reject);
+        });
+        await then(socket, i);
+        sockets.push(socket);
+        if (log && sockets.length % 2000 === 0) log(`    ${sockets.length}/${count} sockets`);
+      }
+    }),
+  );
+  return sockets;
+}
+
+const watch = (socket: Socket, broadcasterId: string) =>
+  socket.timeout(30_000).emitWithAck('watch', { broadcasterId }) as Promise<{ ok: boolean }>;
+
+/** Signed follow webhooks at a fixed rate (open loop), remembering when each was sent. */
+async function sendAtRate(options: {
+  stack: Stack;
+  streamers: string[];
+  rate: number;
+  count: number;
+  firstUser: number;
+}) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const sentAt = new Map<string, number>();
+  const statuses: Record<string, number> = {};
+  const started = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  for (let n = 0; n < options.count; n++) {
+    const due = started + (n * 1000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const user = String(options.firstUser + n);
+    const body = JSON.stringify(
+      followPayload(options.streamers[n % options.streamers.length]!, user),
+    );
+    const headers = eventSubHeaders(EVENTSUB_SECRET, {
+      body,
+      messageType: 'notification',
+      subscriptionType: 'channel.follow',
+      subscriptionVersion: '2',
+      messageId: randomUUID(),
+    });
+    sentAt.set(user, Date.now());
+    inFlight.push(
+      new Promise<void>((resolve) => {
+        const req = request(
+          `${options.stack.webhookUrl}`,
+          {
+            method: 'POST',
+            headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+            agent,
+          },
+          (res) => {
+            res.resume();
+            statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+            res.on('end', resolve);
+          },
+        );
+        req.on('error', () => {
+          statuses.error = (statuses.error ?? 0) + 1;
+          resolve();
+        });
+        req.end(body);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return { sentAt, statuses, seconds: (performance.now() - started) / 1000 };
+}
+
+export interface EndToEndStep {
+  rate: number;
+  seconds: number;
+  events: number;
+  watchers: number;
+  expectedDeliveries: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  latencyMs: ReturnType<typeof latencySummary>;
+  webhookAnswers: Record<string, number>;
+}
+
+/**
+ * Webhook to socket, through web, processor, emitter and two realtime nodes: events at each rate
+ * for `seconds`, over many streamers, to `watchers` sockets split over both nodes.
+ */
+export async function benchEndToEnd(options: {
+  rates: number[];
+  seconds: number;
+  watchers: number;
+  streamers: number;
+  log: Log;
+}): Promise<EndToEndStep[]> {
+  const stack = await startStack();
+  const streamers = Array.from({ length: options.streamers }, (_, i) => String(20_000 + i));
+  // Each watcher watches one streamer; every streamer has the same number of watchers.
+  const received = new Map<number, Map<string, number>>();
+  const latencies: number[] = [];
+  let sentAt = new Map<string, number>();
+  try {
+    const tokens = createRealtimeTokens(stack.env.SESSION_SECRET!);
+    options.log(`  e2e: connecting ${options.watchers} watchers to two realtime nodes`);
+    const sockets = await connectMany(
+      options.watchers,
+      (i) => stack.realtimeUrls[i % 2]!,
+      async (i) => ({ token: await tokens.issue(`bench-viewer-${i}`) }),
+      async (socket, i) => {
+        const counts = new Map<string, number>();
+        received.set(i, counts);
+        socket.on('event', (event: StreamEvent) => {
+          const user = event.actor?.id ?? '';
+          counts.set(user, (counts.get(user) ?? 0) + 1);
+          const sent = sentAt.get(user);
+          if (sent !== undefined) latencies.push(Date.now() - sent);
+        });
+        const ack = await watch(socket, streamers[i % streamers.length]!);
+        if (!ack.ok) throw new Error(`watch refused for watcher ${i}`);
+      },
+    );
+    const steps: EndToEndStep[] = [];
+    let firstUser = 1_000_000;
+    for (const rate of options.rates) {
+      const count = Math.round(rate * options.seconds);
+      options.log(`  e2e: ${rate} events/s for ${options.seconds} s (${count} events)`);
+      for (const counts of received.values()) counts.clear();
+      latencies.length = 0;
+      const sent = await sendAtRate({ stack, streamers, rate, count, firstUser });
+      sentAt = sent.sentAt;
+      // Each event goes to the watchers of its streamer.
+      const perStreamer = options.watchers / options.streamers;
+      const expected = count * perStreamer;
+      for (let waited = 0; waited < 30_000 && latencies.length < expected; waited += 100) {
+        await sleep(100);
+      }
+      await sleep(500);
+      let delivered = 0;
+      let duplicated = 0;
+      for (const counts of received.values()) {
+        for (const times of counts.values()) {
+          delivered++;
+          duplicated += times - 1;
+        }
+      }
+      steps.push({
+        rate,
+        seconds: Math.round(sent.seconds * 10) / 10,
+        events: count,
+        watchers: options.watchers,
+        expectedDeliveries: expected,
+        delivered,
+        lost: expected - delivered,
+        duplicated,
+        latencyMs: latencySummary(latencies),
+        webhookAnswers: sent.statuses,
+      });
+      const step = steps.at(-1)!;
+      options.log(
+        `    p50 ${step.latencyMs.p50} ms, p99 ${step.latencyMs.p99} ms, lost ${step.lost}, duplicated ${step.duplicated}`,
+      );
+      firstUser += count;
+    }
+    for (const socket of sockets) socket.disconnect();
+    return steps;
+  } finally {
+    await stack.stop();
+  }
+}
+
+export interface FanOutResult {
+  sockets: number;
+  events: number;
+  pipeline: { deliveriesPerSecond: number; latencyMs: ReturnType<typeof latencySummary> };
+  bare: { deliveriesPerSecond: number; latencyMs: ReturnType<typeof latencySummary> };
+  ratio: number;
+}
+
+/** Waits until `expected` deliveries arrived (or 60 s); returns deliveries/s from `since`. */
+async function drain(counter: { n: number; last: number }, expected: number, since: number) {
+  for (let waited = 0; waited < 60_000 && counter.n < expected; waited += 50) await sleep(50);
+  return Math.round((counter.n / (counter.last - since)) * 1000);
+}
+
+/**
+ * One streamer, `sockets` watchers over two realtime nodes, `events` events through the whole
+ * pipeline; then a bare Socket.IO server emitting as many events to as many sockets.
+ */
+export async function benchFanOut(options: {
+  sockets: number;
+  events: number;
+  log: Log;
+}): Promise<FanOutResult> {
+  const stack = await startStack({
+    env: { REALTIME_MAX_CONNECTIONS_PER_USER: '10000' },
+  });
+  const token = await createRealtimeTokens(stack.env.SESSION_SECRET!).issue('bench-fanout');
+  const counter = { n: 0, last: 0 };
+  const latencies: number[] = [];
+  let sentAt = new Map<string, number>();
+  const onEvent = (event: StreamEvent) => {
+    counter.n++;
+    counter.last = performance.now();
+    const sent = sentAt.get(event.actor?.id ?? '');
+    if (sent !== undefined) latencies.push(Date.now() - sent);
+  };
+  let pipeline: FanOutResult['pipeline'];
+  try {
+    options.log(`  fan-out: connecting ${options.sockets} sockets to two realtime nodes`);
+    const sockets = await connectMany(
+      options.sockets,
+      (i) => stack.realtimeUrls[i % 2]!,
+      () => ({ token }),
+      async (socket) => {
+        socket.on('event', onEvent);
+        if (!(await watch(socket, '30000')).ok) throw new Error('watch refused');
+      },
+      options.log,
+    );
+    options.log(`  fan-out: ${options.events} events through the pipeline`);
+    const started = performance.now();
+    const sent = await sendAtRate({
+      stack,
+      streamers: ['30000'],
+      rate: 1000,
+      count: options.events,
+      firstUser: 3_000_000,
+    });
+    sentAt = sent.sentAt;
+    const perSecond = await drain(counter, options.sockets * options.events, started);
+    pipeline = { deliveriesPerSecond: perSecond, latencyMs: latencySummary(latencies) };
+    for (const socket of sockets) socket.disconnect();
+  } finally {
+    await stack.stop();
+  }
+
+  const bare = await startYardstick('bench/bare-socketio-server.ts');
+  try {
+    counter.n = 0;
+    latencies.length = 0;
+    options.log(`  fan-out: connecting ${options.sockets} sockets to a bare Socket.IO server`);
+    const sockets = await connectMany(
+      options.sockets,
+      () => `http://127.0.0.1:${bare.port}`,
+      () => ({}),
+      (socket) => {
+        socket.on('event', (event: { sentAt: number }) => {
+          counter.n++;
+          counter.last = performance.now();
+          latencies.push(Date.now() - event.sentAt);
+        });
+      },
+      options.log,
+    );
+    const started = performance.now();
+    await fetch(`http://127.0.0.1:${bare.port}/emit?count=${options.events}`, { method: 'POST' });
+    const perSecond = await drain(counter, options.sockets * options.events, started);
+    for (const socket of sockets) socket.disconnect();
+    const bareResult = { deliveriesPerSecond: perSecond, latencyMs: latencySummary(latencies) };
+    return {
+      sockets: options.sockets,
+      events: options.events,
+      pipeline,
+      bare: bareResult,
+      ratio:
+        Math.round((pipeline.deliveriesPerSecond / bareResult.deliveriesPerSecond) * 100) / 100,
+    };
+  } finally {
+    bare.stop();
+  }
+}
+
+export interface MemoryResult {
+  sockets: number;
+  rssBeforeMiB: number;
+  rssAfterMiB: number;
+  bytesPerSocket: number;
+  rssAtRestMiB: Record<string, number>;
+}
+
+/** RSS of each process type at rest, and what each idle watching socket adds to a realtime node. */
+export async function benchMemory(options: { sockets: number; log: Log }): Promise<MemoryResult> {
+  const stack = await startStack({
+    env: { REALTIME_MAX_CONNECTIONS_PER_USER: '10000' },
+  });
+  try {
+    await sleep(2000);
+    const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+    const rssAtRest: Record<string, number> = {};
+    for (const [name, running] of stack.processes) rssAtRest[name] = mib(rssOf(running.child.pid!));
+    const node = stack.processes.get('realtime1')!.child.pid!;
+    const before = rssOf(node);
+    const token = await createRealtimeTokens(stack.env.SESSION_SECRET!).issue('bench-memory');
+    options.log(`  memory: ${options.sockets} idle sockets, each watching one of 100 streamers`);
+    const sockets = await connectMany(
+      options.sockets,
+      () => stack.realtimeUrls[0]!,
+      () => ({ token }),
+      async (socket, i) => {
+        if (!(await watch(socket, String(40_000 + (i % 100)))).ok) throw new Error('watch refused');
+      },
+      options.log,
+    );
+    await sleep(3000);
+    const after = rssOf(node);
+    for (const socket of sockets) socket.disconnect();
+    return {
+      sockets: options.sockets,
+      rssBeforeMiB: mib(before),
+      rssAfterMiB: mib(after),
+      bytesPerSocket: Math.round((after - before) / options.sockets),
+      rssAtRestMiB: rssAtRest,
+    };
+  } finally {
+    await stack.stop();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: what one process of each type carries, against bare Node and Socket.IO in the
+ * same run. Prints progress and a summary, and writes the figures to bench/results/.
+ *
+ *   npm run bench -- [--only intake,memory,fanout,e2e] [--seconds N] [--smoke]
+ *
+ * `--smoke` runs every benchmark for a moment with small numbers: it checks that the harness
+ * works (CI runs it), not how fast anything is.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../test/helpers/processes.js';
+import { benchIntake } from './intake.js';
+import { benchEndToEnd, benchFanOut, benchMemory } from './realtime.js';
+
+const BENCHMARKS = ['intake', 'e2e', 'fanout', 'memory'] as const;
+type BenchmarkName = (typeof BENCHMARKS)[number];
+
+function readOptions() {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      seconds: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+    },
+  });
+  const fail = (message: string): never => {
+    process.stderr.write(`bench: ${message}\n`);
+    process.exit(2);
+  };
+  const only = (values.only?.split(',') ?? [...BENCHMARKS]).map((name) => name.trim());
+  for (const name of only) {
+    if (!(BENCHMARKS as readonly string[]).includes(name)) {
+      fail(`unknown benchmark "${name}"; there are: ${BENCHMARKS.join(', ')}`);
+    }
+  }
+  const seconds = Number(values.seconds ?? (values.smoke ? 1 : 10));
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
+    fail('--seconds must be a number of seconds from 0 to 600');
+  }
+  return { only: only as BenchmarkName[], seconds, smoke: values.smoke };
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main() {
+  const options = readOptions();
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  log(
+    `bench: ${options.only.join(', ')}${options.smoke ? ' (smoke)' : ''} on ${machine.cpus} CPUs, Node ${machine.node}`,
+  );
+  const results: Record<string, unknown> = {};
+  const rows: Array<[string, string]> = [];
+
+  if (options.only.includes('intake')) {
+    log('intake: signed webhooks, web vs a bare Node server');
+    const intake = await benchIntake({
+      seconds: options.seconds,
+      connections: options.smoke ? 4 : 32,
+      log,
+    });
+    results.intake = intake;
+    rows.push(
+      [
+        'intake web req/s',
+        `${intake.web.perSecond} (p50 ${intake.web.latencyMs.p50} ms, p99 ${intake.web.latencyMs.p99} ms)`,
+      ],
+      [
+        'intake bare req/s',
+        `${intake.bare.perSecond} (p50 ${intake.bare.latencyMs.p50} ms, p99 ${intake.bare.latencyMs.p99} ms)`,
+      ],
+      ['intake ratio web/bare', `${intake.ratio} (target >= 0.5)`],
+      ['intake answers (web)', JSON.stringify(intake.web.statuses)],
+    );
+  }
+
+  if (options.only.includes('e2e')) {
+    log('e2e: webhook to socket through every process type, at fixed rates');
+    const steps = await benchEndToEnd({
+      rates: options.smoke ? [20] : [100, 500, 1000, 2000],
+      seconds: options.seconds,
+      watchers: options.smoke ? 20 : 1000,
+      streamers: options.smoke ? 10 : 100,
+      log,
+    });
+    results.e2e = steps;
+    for (const step of steps) {
+      rows.push([
+        `e2e ${step.rate}/s, ${step.watchers} watchers`,
+        `p50 ${step.latencyMs.p50} ms, p90 ${step.latencyMs.p90} ms, p99 ${step.latencyMs.p99} ms; lost ${step.lost}, duplicated ${step.duplicated}`,
+      ]);
+    }
+  }
+
+  if (options.only.includes('fanout')) {
+    log('fan-out: one streamer, many sockets; pipeline vs bare Socket.IO');
+    const fanOut = await benchFanOut({
+      sockets: options.smoke ? 50 : 10_000,
+      events: options.smoke ? 3 : 20,
+      log,
+    });
+    results.fanout = fanOut;
+    rows.push(
+      [
+        `fan-out pipeline deliveries/s`,
+        `${fanOut.pipeline.deliveriesPerSecond} (${fanOut.sockets} sockets, ${fanOut.events} events; p99 ${fanOut.pipeline.latencyMs.p99} ms)`,
+      ],
+      [
+        `fan-out bare deliveries/s`,
+        `${fanOut.bare.deliveriesPerSecond} (p99 ${fanOut.bare.latencyMs.p99} ms)`,
+      ],
+      ['fan-out ratio pipeline/bare', `${fanOut.ratio} (target >= 0.8)`],
+    );
+  }
+
+  if (options.only.includes('memory')) {
+    log('memory: RSS at rest, and per idle watching socket');
+    const memory = await benchMemory({ sockets: options.smoke ? 50 : 5000, log });
+    results.memory = memory;
+    rows.push(
+      [
+        'memory per idle socket',
+        `${Math.round(memory.bytesPerSocket / 1024)} KB (${memory.sockets} sockets; target <= 25 KB)`,
+      ],
+      ['memory RSS at rest (MiB)', JSON.stringify(memory.rssAtRestMiB)],
+    );
+  }
+
+  log('\n=== summary ===');
+  const width = Math.max(...rows.map(([name]) => name.length));
+  for (const [name, value] of rows) log(`${name.padEnd(width)}  ${value}`);
+  const dir = path.join(repoRoot, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ at: new Date().toISOString(), machine, options, results }, null, 2)}\n`,
+  );
+  log(`results written to ${path.relative(repoRoot, file)}`);
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

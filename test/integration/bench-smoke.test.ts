@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../helpers/processes.js';
+
+interface BenchFile {
+  machine: { cpus: number; node: string };
+  results: {
+    intake: { web: { perSecond: number }; bare: { perSecond: number }; ratio: number };
+    e2e: Array<{ lost: number; duplicated: number; delivered: number; expectedDeliveries: number }>;
+    fanout: { pipeline: { deliveriesPerSecond: number }; bare: { deliveriesPerSecond: number } };
+    memory: { bytesPerSocket: number; rssAtRestMiB: Record<string, number> };
+  };
+}
+
+// Whether the harness still works end to end; its figures are for `npm run bench`, not CI.
+describe('npm run bench -- --smoke', function () {
+  this.timeout(240_000);
+
+  it('runs every benchmark briefly, prints the summary and writes the figures', async () => {
+    const { code, stdout, stderr } = await new Promise<{
+      code: number;
+      stdout: string;
+      stderr: string;
+    }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'bench/run.ts', '--smoke'],
+        { cwd: repoRoot, env: { PATH: process.env.PATH ?? '' }, maxBuffer: 16 * 1024 * 1024 },
+        (error, out, err) =>
+          resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
+      );
+    });
+    assert.equal(code, 0, stderr || stdout);
+    for (const row of [
+      'intake ratio web/bare',
+      'e2e 20/s, 20 watchers',
+      'fan-out ratio pipeline/bare',
+      'memory per idle socket',
+    ]) {
+      assert.match(stdout, new RegExp(`^${row}`, 'm'));
+    }
+    const written = /^results written to (\S+)$/m.exec(stdout)?.[1];
+    assert.ok(written, 'names the results file');
+    const file = path.join(repoRoot, written);
+    try {
+      const { machine, results } = JSON.parse(readFileSync(file, 'utf8')) as BenchFile;
+      assert.ok(machine.cpus > 0);
+      assert.ok(results.intake.web.perSecond > 0 && results.intake.bare.perSecond > 0);
+      assert.ok(results.intake.ratio > 0);
+      for (const step of results.e2e) {
+        assert.equal(step.lost, 0);
+        assert.equal(step.duplicated, 0);
+        assert.equal(step.delivered, step.expectedDeliveries);
+      }
+      assert.ok(results.fanout.pipeline.deliveriesPerSecond > 0);
+      assert.ok(results.fanout.bare.deliveriesPerSecond > 0);
+      assert.ok(results.memory.bytesPerSocket > 0);
+      assert.deepEqual(Object.keys(results.memory.rssAtRestMiB).sort(), [
+        'emitter',
+        'processor',
+        'realtime1',
+        'realtime2',
+        'web',
+      ]);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('refuses an unknown benchmark, naming the ones there are', async () => {
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'bench/run.ts', '--only', 'intake,speed'],
+        { cwd: repoRoot, env: { PATH: process.env.PATH ?? '' } },
+        (error, _out, err) => resolve({ code: error ? Number(error.code) : 0, stderr: err }),
+      );
+    });
+    assert.equal(code, 2);
+    assert.match(stderr, /unknown benchmark "speed"; there are: intake, e2e, fanout, memory/);
+  });
+});
