@@ -54,9 +54,11 @@ async function sendAtRate(options: {
   rate: number;
   count: number;
   firstUser: number;
+  /** Filled as each webhook goes out: follower id -> send time, for the receivers to read. */
+  sentAt: Map<string, number>;
 }) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const sentAt = new Map<string, number>();
+  const { sentAt } = options;
   const statuses: Record<string, number> = {};
   const started = performance.now();
   const inFlight: Array<Promise<void>> = [];
@@ -101,7 +103,7 @@ async function sendAtRate(options: {
   }
   await Promise.all(inFlight);
   agent.destroy();
-  return { sentAt, statuses, seconds: (performance.now() - started) / 1000 };
+  return { statuses, seconds: (performance.now() - started) / 1000 };
 }
 
 export interface EndToEndStep {
@@ -115,6 +117,20 @@ export interface EndToEndStep {
   duplicated: number;
   latencyMs: ReturnType<typeof latencySummary>;
   webhookAnswers: Record<string, number>;
+  /** Redis work per event over the step (the shared Redis serves every process type). */
+  redis: { cpuMsPerEvent: number; commandsPerEvent: number };
+}
+
+/** Redis's own CPU seconds (user + system) and commands served so far. */
+async function redisCounters(stack: Stack) {
+  const cpu = await stack.redis.info('cpu');
+  const stats = await stack.redis.info('stats');
+  const field = (text: string, name: string) =>
+    Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1]);
+  return {
+    cpuSeconds: field(cpu, 'used_cpu_user') + field(cpu, 'used_cpu_sys'),
+    commands: field(stats, 'total_commands_processed'),
+  };
 }
 
 /**
@@ -133,7 +149,7 @@ export async function benchEndToEnd(options: {
   // Each watcher watches one streamer; every streamer has the same number of watchers.
   const received = new Map<number, Map<string, number>>();
   const latencies: number[] = [];
-  let sentAt = new Map<string, number>();
+  const sentAt = new Map<string, number>();
   try {
     const tokens = createRealtimeTokens(stack.env.SESSION_SECRET!);
     options.log(`  e2e: connecting ${options.watchers} watchers to two realtime nodes`);
@@ -161,8 +177,9 @@ export async function benchEndToEnd(options: {
       options.log(`  e2e: ${rate} events/s for ${options.seconds} s (${count} events)`);
       for (const counts of received.values()) counts.clear();
       latencies.length = 0;
-      const sent = await sendAtRate({ stack, streamers, rate, count, firstUser });
-      sentAt = sent.sentAt;
+      const redisBefore = await redisCounters(stack);
+      sentAt.clear();
+      const sent = await sendAtRate({ stack, streamers, rate, count, firstUser, sentAt });
       // Each event goes to the watchers of its streamer.
       const perStreamer = options.watchers / options.streamers;
       const expected = count * perStreamer;
@@ -170,6 +187,7 @@ export async function benchEndToEnd(options: {
         await sleep(100);
       }
       await sleep(500);
+      const redisAfter = await redisCounters(stack);
       let delivered = 0;
       let duplicated = 0;
       for (const counts of received.values()) {
@@ -189,6 +207,12 @@ export async function benchEndToEnd(options: {
         duplicated,
         latencyMs: latencySummary(latencies),
         webhookAnswers: sent.statuses,
+        redis: {
+          cpuMsPerEvent:
+            Math.round(((redisAfter.cpuSeconds - redisBefore.cpuSeconds) * 1e6) / count) / 1000,
+          commandsPerEvent:
+            Math.round(((redisAfter.commands - redisBefore.commands) / count) * 10) / 10,
+        },
       });
       const step = steps.at(-1)!;
       options.log(
@@ -232,7 +256,7 @@ export async function benchFanOut(options: {
   const token = await createRealtimeTokens(stack.env.SESSION_SECRET!).issue('bench-fanout');
   const counter = { n: 0, last: 0 };
   const latencies: number[] = [];
-  let sentAt = new Map<string, number>();
+  const sentAt = new Map<string, number>();
   const onEvent = (event: StreamEvent) => {
     counter.n++;
     counter.last = performance.now();
@@ -254,14 +278,14 @@ export async function benchFanOut(options: {
     );
     options.log(`  fan-out: ${options.events} events through the pipeline`);
     const started = performance.now();
-    const sent = await sendAtRate({
+    await sendAtRate({
       stack,
       streamers: ['30000'],
       rate: 1000,
       count: options.events,
       firstUser: 3_000_000,
+      sentAt,
     });
-    sentAt = sent.sentAt;
     const perSecond = await drain(counter, options.sockets * options.events, started);
     pipeline = { deliveriesPerSecond: perSecond, latencyMs: latencySummary(latencies) };
     for (const socket of sockets) socket.disconnect();

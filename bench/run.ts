@@ -94,7 +94,7 @@ async function main() {
     for (const step of steps) {
       rows.push([
         `e2e ${step.rate}/s, ${step.watchers} watchers`,
-        `p50 ${step.latencyMs.p50} ms, p90 ${step.latencyMs.p90} ms, p99 ${step.latencyMs.p99} ms; lost ${step.lost}, duplicated ${step.duplicated}`,
+        `p50 ${step.latencyMs.p50} ms, p90 ${step.latencyMs.p90} ms, p99 ${step.latencyMs.p99} ms; lost ${step.lost}, duplicated ${step.duplicated}; Redis ${step.redis.cpuMsPerEvent} ms CPU and ${step.redis.commandsPerEvent} commands per event`,
       ]);
     }
   }

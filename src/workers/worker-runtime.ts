@@ -24,6 +24,8 @@ export interface WorkerOptions {
   log: Logger;
 }
 
+const loudAttempt = (attempt: number) => attempt <= 3 || attempt % 10 === 0;
+
 /**
  * A BullMQ worker that refuses to start unless every job of its queue has a handler, logs each
  * failure with its ids, and rethrows so that BullMQ retries with backoff.
@@ -63,7 +65,10 @@ export function createWorker(options: WorkerOptions): Worker {
     if (!job) return;
     const final =
       job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
-    log[final ? 'error' : 'warn'](
+    // A job that retries for long (eventPersist: 200 attempts during an outage) says so at its
+    // first attempts and then every tenth, not 200 times; the metrics count every failure.
+    const level = final ? 'error' : loudAttempt(job.attemptsMade) ? 'warn' : 'debug';
+    log[level](
       { err: error, jobId: job.id, job: job.name, attempt: job.attemptsMade },
       `Job ${job.name} ${job.id} failed (attempt ${job.attemptsMade})${final ? ', giving up: it stays in the failed list' : ', will retry'}: ${error.message}`,
     );
