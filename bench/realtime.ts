@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { EVENTSUB_SECRET, startStack, type Stack } from '../test/helpers/stack.js';
+import { EVENTSUB_SECRET, QUEUES, startStack, type Stack } from '../test/helpers/stack.js';
 import { followPayload } from '../test/helpers/twitch.js';
 import { eventSubHeaders } from '../src/shared/twitch/eventsub-delivery.js';
 import type { StreamEvent } from '../src/shared/events/event.js';
@@ -119,6 +119,28 @@ export interface EndToEndStep {
   webhookAnswers: Record<string, number>;
   /** Redis work per event over the step (the shared Redis serves every process type). */
   redis: { cpuMsPerEvent: number; commandsPerEvent: number };
+  /** Callback and notification jobs waiting, sampled every second while sending. */
+  backlog: number[];
+  /** Whether the backlog ended the step well above where it stood halfway. */
+  backlogGrowing: boolean;
+  /** RSS of each process (MiB) as the last webhook of the step went out. */
+  rssUnderLoadMiB: Record<string, number>;
+}
+
+export interface EndToEndResult {
+  steps: EndToEndStep[];
+  /** The highest step rate with p99 under 1 s and nothing lost, held for longer. */
+  hold: (EndToEndStep & { held: boolean }) | null;
+}
+
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+/** Growing: the last sample is over 100 jobs and over twice the highest of the first half. */
+function isGrowing(samples: number[]): boolean {
+  if (samples.length < 4) return false;
+  const firstHalf = Math.max(...samples.slice(0, Math.floor(samples.length / 2)));
+  const last = samples.at(-1)!;
+  return last > 100 && last > 2 * firstHalf;
 }
 
 /** Redis's own CPU seconds (user + system) and commands served so far. */
@@ -140,10 +162,11 @@ async function redisCounters(stack: Stack) {
 export async function benchEndToEnd(options: {
   rates: number[];
   seconds: number;
+  holdSeconds: number;
   watchers: number;
   streamers: number;
   log: Log;
-}): Promise<EndToEndStep[]> {
+}): Promise<EndToEndResult> {
   const stack = await startStack();
   const streamers = Array.from({ length: options.streamers }, (_, i) => String(20_000 + i));
   // Each watcher watches one streamer; every streamer has the same number of watchers.
@@ -170,16 +193,27 @@ export async function benchEndToEnd(options: {
         if (!ack.ok) throw new Error(`watch refused for watcher ${i}`);
       },
     );
-    const steps: EndToEndStep[] = [];
     let firstUser = 1_000_000;
-    for (const rate of options.rates) {
-      const count = Math.round(rate * options.seconds);
-      options.log(`  e2e: ${rate} events/s for ${options.seconds} s (${count} events)`);
+    const runStep = async (rate: number, seconds: number): Promise<EndToEndStep> => {
+      const count = Math.round(rate * seconds);
+      options.log(`  e2e: ${rate} events/s for ${seconds} s (${count} events)`);
       for (const counts of received.values()) counts.clear();
       latencies.length = 0;
       const redisBefore = await redisCounters(stack);
       sentAt.clear();
+      const backlog: number[] = [];
+      const sampler = setInterval(() => {
+        void Promise.all([
+          stack.queue(QUEUES.callbacks).getWaitingCount(),
+          stack.queue(QUEUES.notifications).getWaitingCount(),
+        ]).then(([callbacks, notifications]) => backlog.push(callbacks + notifications));
+      }, 1000);
       const sent = await sendAtRate({ stack, streamers, rate, count, firstUser, sentAt });
+      clearInterval(sampler);
+      const rssUnderLoadMiB: Record<string, number> = {};
+      for (const [name, running] of stack.processes) {
+        rssUnderLoadMiB[name] = mib(rssOf(running.child.pid!));
+      }
       // Each event goes to the watchers of its streamer.
       const perStreamer = options.watchers / options.streamers;
       const expected = count * perStreamer;
@@ -196,7 +230,7 @@ export async function benchEndToEnd(options: {
           duplicated += times - 1;
         }
       }
-      steps.push({
+      const step: EndToEndStep = {
         rate,
         seconds: Math.round(sent.seconds * 10) / 10,
         events: count,
@@ -213,15 +247,31 @@ export async function benchEndToEnd(options: {
           commandsPerEvent:
             Math.round(((redisAfter.commands - redisBefore.commands) / count) * 10) / 10,
         },
-      });
-      const step = steps.at(-1)!;
+        backlog,
+        backlogGrowing: isGrowing(backlog),
+        rssUnderLoadMiB,
+      };
       options.log(
-        `    p50 ${step.latencyMs.p50} ms, p99 ${step.latencyMs.p99} ms, lost ${step.lost}, duplicated ${step.duplicated}`,
+        `    p50 ${step.latencyMs.p50} ms, p99 ${step.latencyMs.p99} ms, lost ${step.lost}, duplicated ${step.duplicated}, backlog ${step.backlogGrowing ? 'growing' : 'steady'}`,
       );
       firstUser += count;
+      return step;
+    };
+    const steps: EndToEndStep[] = [];
+    for (const rate of options.rates) steps.push(await runStep(rate, options.seconds));
+    const candidates = steps.filter((s) => s.latencyMs.p99 < 1000 && s.lost === 0);
+    const best = candidates.at(-1);
+    let hold: EndToEndResult['hold'] = null;
+    if (best) {
+      options.log(`  e2e: holding ${best.rate} events/s, the highest with p99 under 1 s`);
+      const held = await runStep(best.rate, options.holdSeconds);
+      hold = {
+        ...held,
+        held: held.latencyMs.p99 < 1000 && held.lost === 0 && !held.backlogGrowing,
+      };
     }
     for (const socket of sockets) socket.disconnect();
-    return steps;
+    return { steps, hold };
   } finally {
     await stack.stop();
   }
@@ -344,7 +394,6 @@ export async function benchMemory(options: { sockets: number; log: Log }): Promi
   });
   try {
     await sleep(2000);
-    const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
     const rssAtRest: Record<string, number> = {};
     for (const [name, running] of stack.processes) rssAtRest[name] = mib(rssOf(running.child.pid!));
     const node = stack.processes.get('realtime1')!.child.pid!;

@@ -83,20 +83,29 @@ async function main() {
 
   if (options.only.includes('e2e')) {
     log('e2e: webhook to socket through every process type, at fixed rates');
-    const steps = await benchEndToEnd({
+    const e2e = await benchEndToEnd({
       rates: options.smoke ? [20] : [100, 500, 1000, 2000],
       seconds: options.seconds,
+      holdSeconds: options.smoke ? 2 : 60,
       watchers: options.smoke ? 20 : 1000,
       streamers: options.smoke ? 10 : 100,
       log,
     });
-    results.e2e = steps;
-    for (const step of steps) {
+    results.e2e = e2e;
+    for (const step of e2e.steps) {
       rows.push([
         `e2e ${step.rate}/s, ${step.watchers} watchers`,
-        `p50 ${step.latencyMs.p50} ms, p90 ${step.latencyMs.p90} ms, p99 ${step.latencyMs.p99} ms; lost ${step.lost}, duplicated ${step.duplicated}; Redis ${step.redis.cpuMsPerEvent} ms CPU and ${step.redis.commandsPerEvent} commands per event`,
+        `p50 ${step.latencyMs.p50} ms, p90 ${step.latencyMs.p90} ms, p99 ${step.latencyMs.p99} ms; lost ${step.lost}, duplicated ${step.duplicated}; backlog ${step.backlogGrowing ? 'growing' : 'steady'}; Redis ${step.redis.cpuMsPerEvent} ms CPU and ${step.redis.commandsPerEvent} commands per event`,
       ]);
     }
+    const { hold } = e2e;
+    rows.push([
+      'e2e highest rate held',
+      hold
+        ? `${hold.rate}/s for ${hold.seconds} s: p99 ${hold.latencyMs.p99} ms, lost ${hold.lost}, duplicated ${hold.duplicated}, backlog ${hold.backlogGrowing ? 'growing' : 'steady'} -> ${hold.held ? 'held' : 'NOT held'}`
+        : 'none: no rate had p99 under 1 s',
+    ]);
+    if (hold) rows.push(['e2e RSS under load (MiB)', JSON.stringify(hold.rssUnderLoadMiB)]);
   }
 
   if (options.only.includes('fanout')) {
