@@ -23,6 +23,28 @@ async function watchAll(watcher: Watcher) {
   for (const id of STREAMERS) assert.equal((await watcher.watch(id)).ok, true);
 }
 
+/** The steady stream, sent like Twitch; `victim` gets SIGKILL a third of the way in, and 1 s later is started again. */
+async function streamWithKill(stack: Stack, victim: string) {
+  let outage: Promise<void> | undefined;
+  const report = await sendLikeTwitch({
+    webhookUrl: stack.webhookUrl,
+    secret: EVENTSUB_SECRET,
+    payloads: followStream(),
+    concurrency: 8,
+    ratePerSecond: 150,
+    onAcknowledged: (count) => {
+      if (count !== TOTAL / 3) return;
+      outage = (async () => {
+        await stack.processes.get(victim)!.stop('SIGKILL');
+        await sleep(1000);
+        await stack.start(victim);
+      })();
+    },
+  });
+  await outage;
+  return report;
+}
+
 describe('web killed with SIGKILL mid-stream', function () {
   this.timeout(120_000);
   let stack: Stack;
@@ -38,23 +60,7 @@ describe('web killed with SIGKILL mid-stream', function () {
     const watchers = [await stack.watcher(0), await stack.watcher(1)];
     for (const watcher of watchers) await watchAll(watcher);
 
-    let outage: Promise<void> | undefined;
-    const report = await sendLikeTwitch({
-      webhookUrl: stack.webhookUrl,
-      secret: EVENTSUB_SECRET,
-      payloads: followStream(),
-      concurrency: 8,
-      ratePerSecond: 150,
-      onAcknowledged: (count) => {
-        if (count !== TOTAL / 3) return;
-        outage = (async () => {
-          await stack.processes.get('web')!.stop('SIGKILL');
-          await sleep(1000);
-          await stack.start('web');
-        })();
-      },
-    });
-    await outage;
+    const report = await streamWithKill(stack, 'web');
 
     assert.equal(report.acknowledged, TOTAL);
     assert.ok(report.unanswered.length > 0, 'the kill left Twitch without answers to retry');
@@ -91,23 +97,7 @@ describe('a realtime node killed with SIGKILL mid-stream', function () {
     const onKilledNode = balancer.handedTo.get(stack.portOf('realtime1'))!;
     assert.ok(onKilledNode > 0, 'some viewers were on the node that is killed');
 
-    let outage: Promise<void> | undefined;
-    const report = await sendLikeTwitch({
-      webhookUrl: stack.webhookUrl,
-      secret: EVENTSUB_SECRET,
-      payloads: followStream(),
-      concurrency: 8,
-      ratePerSecond: 150,
-      onAcknowledged: (count) => {
-        if (count !== TOTAL / 3) return;
-        outage = (async () => {
-          await stack.processes.get('realtime1')!.stop('SIGKILL');
-          await sleep(1000);
-          await stack.start('realtime1');
-        })();
-      },
-    });
-    await outage;
+    const report = await streamWithKill(stack, 'realtime1');
 
     assert.equal(report.acknowledged, TOTAL);
     const reconnects = watchers.reduce((sum, w) => sum + w.reconnects, 0);

@@ -3,9 +3,8 @@ import type { Knex } from 'knex';
 import { startStackWithSimulator, type RunningSimulator } from '../helpers/simulator.js';
 import { QUEUES, type Stack } from '../helpers/stack.js';
 import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
-import { ensurePartition, partitionName } from '../../src/shared/db/partitions.js';
+import { followEventIn, lockEventPartition } from '../helpers/locked-partition.js';
 import { JOBS, PERSIST_JOB_OPTIONS, enqueue } from '../../src/shared/queues.js';
-import type { StreamEvent } from '../../src/shared/events/event.js';
 import { launchChromium } from '../helpers/browser.js';
 
 const DASHBOARD = '/admin/queues';
@@ -103,21 +102,13 @@ describe('the queue dashboard at /admin/queues', function () {
 
   it('lists a job that failed every attempt with its error, and retries it', async () => {
     const knex: Knex = stack.knex;
-    await ensurePartition(knex, LOCKED_MONTH);
-    const lock = await knex.transaction();
+    const lock = await lockEventPartition(knex, LOCKED_MONTH);
     try {
-      await lock.raw(`LOCK TABLE ${partitionName(LOCKED_MONTH)} IN ACCESS EXCLUSIVE MODE`);
-      const event: StreamEvent = {
-        id: 'ev_dashboard_retry',
-        type: 'channel.follow',
+      const event = followEventIn(LOCKED_MONTH, 1000, {
+        eventId: 'ev_dashboard_retry',
         broadcasterId: '7701',
-        broadcasterLogin: 'dash',
-        broadcasterName: 'Dash',
-        occurredAt: new Date(LOCKED_MONTH.getTime() + 1000).toISOString(),
-        actor: { id: '770001', login: 'fan_770001', name: 'Fan_770001' },
-        summary: 'Fan_770001 followed',
-        data: {},
-      };
+        userId: '770001',
+      });
       const persist = stack.queue(QUEUES.persist);
       await enqueue(
         persist,

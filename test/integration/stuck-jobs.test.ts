@@ -5,9 +5,9 @@ import { EVENTSUB_SECRET, QUEUES, startStack, type Stack } from '../helpers/stac
 import { repoRoot } from '../helpers/processes.js';
 import { followPayload } from '../helpers/twitch.js';
 import { sendLikeTwitch } from '../helpers/twitch-sender.js';
-import { addMonths, ensurePartition, partitionName } from '../../src/shared/db/partitions.js';
+import { addMonths } from '../../src/shared/db/partitions.js';
+import { followEventIn, lockEventPartition } from '../helpers/locked-partition.js';
 import { JOBS, PERSIST_JOB_OPTIONS, enqueue } from '../../src/shared/queues.js';
-import type { StreamEvent } from '../../src/shared/events/event.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // A month whose partition the test locks, as a long maintenance transaction would.
@@ -62,7 +62,6 @@ describe('slow, stuck and failing jobs', function () {
     stack = await startStack({
       env: { PROCESSOR_CONCURRENCY: '2', DATABASE_STATEMENT_TIMEOUT_MS: '1000' },
     });
-    await ensurePartition(stack.knex, LOCKED_MONTH);
   });
   afterEach(async () => {
     await lock?.rollback();
@@ -73,8 +72,7 @@ describe('slow, stuck and failing jobs', function () {
   });
 
   const holdPartitionLock = async () => {
-    lock = await stack.knex.transaction();
-    await lock.raw(`LOCK TABLE ${partitionName(LOCKED_MONTH)} IN ACCESS EXCLUSIVE MODE`);
+    lock = await lockEventPartition(stack.knex, LOCKED_MONTH);
   };
 
   it('stores the events behind stuck ones, and the stuck ones once the lock is gone', async () => {
@@ -123,17 +121,11 @@ describe('slow, stuck and failing jobs', function () {
   it('keeps a job that failed every attempt, with its error, until an operator retries it', async () => {
     const broadcaster = '7402';
     await holdPartitionLock();
-    const event: StreamEvent = {
-      id: 'ev_operator_retry_test',
-      type: 'channel.follow',
+    const event = followEventIn(LOCKED_MONTH, 60_000, {
+      eventId: 'ev_operator_retry_test',
       broadcasterId: broadcaster,
-      broadcasterLogin: 'retry_test',
-      broadcasterName: 'Retry_Test',
-      occurredAt: new Date(LOCKED_MONTH.getTime() + 60_000).toISOString(),
-      actor: { id: '420000', login: 'fan_420000', name: 'Fan_420000' },
-      summary: 'Fan_420000 followed',
-      data: {},
-    };
+      userId: '420000',
+    });
     // The production options with fewer attempts, so that they run out within the test.
     await enqueue(
       stack.queue(QUEUES.persist),
