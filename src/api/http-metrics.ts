@@ -4,7 +4,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 /** The part of the site a path belongs to: a bounded label, whatever the path. */
 function areaOf(path: string): string {
   const first = path.split('/')[1] ?? '';
-  return ['webhooks', 'api', 'auth', 'healthz', 'readyz', 'metrics'].includes(first)
+  return ['webhooks', 'api', 'auth', 'admin', 'healthz', 'readyz', 'metrics'].includes(first)
     ? first
     : 'page';
 }
