@@ -88,8 +88,6 @@ const workers = [
     },
   }),
 ];
-const jobTimings = createJobTimings(metrics);
-for (const worker of workers) jobTimings.watch(worker);
 // Every processor upserts the same schedule; BullMQ keeps one, so the job runs once a day.
 await maintenance.upsertJobScheduler(
   'daily-partitions',
@@ -98,6 +96,8 @@ await maintenance.upsertJobScheduler(
 );
 
 const subscriptionWorkers = await startSubscriptionWorkers(config, redis, knex, log);
+const jobTimings = createJobTimings(metrics);
+for (const worker of [...workers, ...subscriptionWorkers.workers]) jobTimings.watch(worker);
 const health =
   config.http.healthPort === undefined
     ? undefined

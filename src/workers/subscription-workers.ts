@@ -25,7 +25,7 @@ export async function startSubscriptionWorkers(
     log.warn(
       'TWITCH_CLIENT_ID/TWITCH_CLIENT_SECRET unset: EventSub subscriptions are not managed by this processor',
     );
-    return { close: () => Promise.resolve() };
+    return { workers: [], close: () => Promise.resolve() };
   }
   const queue = createQueue(QUEUES.subscriptions, redis, config.redis.prefix);
   const deps = {
@@ -67,6 +67,8 @@ export async function startSubscriptionWorkers(
     { name: JOBS.reconcileSubscriptions, data: {} },
   );
   return {
+    /** For the processor's job timings. */
+    workers: [worker],
     async close() {
       await worker.close();
       await queue.close();
