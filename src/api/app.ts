@@ -8,7 +8,8 @@ import { eventSubRoute } from './webhooks/eventsub.route.js';
 import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
 import type { Drain } from './drain.js';
-import { requestLog } from './request-log.js';
+import { observeRequests } from './request-log.js';
+import type { RecordRequest } from './http-metrics.js';
 
 export interface WebDeps {
   log: Logger;
@@ -32,19 +33,14 @@ export interface WebDeps {
   /** The operators' queue dashboard, mounted after the session at its own path. */
   queueDashboard?: { path: string; router: Router };
   /** Request timing and webhook outcomes, and the guarded `GET /metrics` that serves them. */
-  metrics?: { record: RequestHandler; serve: RequestHandler };
+  metrics?: { record: RecordRequest; serve: RequestHandler };
 }
 
 export function createWebApp(deps: WebDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
-  app.use(requestLog(deps.log));
-  if (deps.drain) app.use(deps.drain.closeConnections);
-  if (deps.metrics) {
-    app.use(deps.metrics.record);
-    app.get('/metrics', deps.metrics.serve);
-  }
+  app.use(observeRequests({ log: deps.log, drain: deps.drain, record: deps.metrics?.record }));
 
   // Mounted before any JSON parser: the signature covers the raw bytes.
   app.use(
@@ -62,6 +58,7 @@ export function createWebApp(deps: WebDeps): Express {
     app.use('/auth', deps.rateLimits.auth);
     app.use('/api', deps.rateLimits.api);
   }
+  if (deps.metrics) app.get('/metrics', deps.metrics.serve);
   app.use(deps.pages);
   app.use(deps.viewer);
   if (deps.queueDashboard) app.use(deps.queueDashboard.path, deps.queueDashboard.router);

@@ -1,15 +1,12 @@
-import type { RequestHandler } from 'express';
-
 /**
  * The state of a `web` node that has been told to stop. While draining it still serves every
  * request, but `/readyz` fails so that load balancers stop sending new connections, and each
- * response closes its connection so that no client keeps a socket to a node that is going away.
+ * response closes its connection (request-log.ts) so that no client keeps a socket to a node
+ * that is going away.
  */
 export interface Drain {
   readonly draining: boolean;
   start(): void;
-  /** Marks responses `Connection: close` once draining has started. */
-  closeConnections: RequestHandler;
 }
 
 export function createDrain(): Drain {
@@ -20,10 +17,6 @@ export function createDrain(): Drain {
     },
     start() {
       draining = true;
-    },
-    closeConnections(_req, res, next) {
-      if (draining) res.setHeader('Connection', 'close');
-      next();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, Response } from 'express';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** The part of the site a path belongs to: a bounded label, whatever the path. */
@@ -9,12 +9,15 @@ function areaOf(path: string): string {
     : 'page';
 }
 
+/** Records one answered request; see httpMetrics. */
+export type RecordRequest = (req: Request, res: Response, seconds: number) => void;
+
 /**
  * `streamfeed_http_request_duration_seconds{area,status}` for every request, and
  * `streamfeed_webhook_requests_total{outcome}` for EventSub intake, where the outcome is what the
  * route set in `res.locals.webhookOutcome`, or else the error code it answered with.
  */
-export function httpMetrics(registry: Registry): RequestHandler {
+export function httpMetrics(registry: Registry): RecordRequest {
   const duration = new Histogram({
     name: 'streamfeed_http_request_duration_seconds',
     help: 'Time to answer an HTTP request, by area of the site and status class',
@@ -28,20 +31,15 @@ export function httpMetrics(registry: Registry): RequestHandler {
     labelNames: ['outcome'],
     registers: [registry],
   });
-  return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      // originalUrl: a mounted router strips its mount path from req.url while it routes.
-      const area = areaOf(req.originalUrl.split('?')[0] ?? '');
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      duration.observe({ area, status: `${Math.floor(res.statusCode / 100)}xx` }, seconds);
-      if (area === 'webhooks') {
-        const locals = res.locals as { webhookOutcome?: string; errorCode?: string };
-        webhooks.inc({
-          outcome: locals.webhookOutcome ?? locals.errorCode ?? String(res.statusCode),
-        });
-      }
-    });
-    next();
+  return (req, res, seconds) => {
+    // originalUrl: a mounted router strips its mount path from req.url while it routes.
+    const area = areaOf(req.originalUrl.split('?')[0] ?? '');
+    duration.observe({ area, status: `${Math.floor(res.statusCode / 100)}xx` }, seconds);
+    if (area === 'webhooks') {
+      const locals = res.locals as { webhookOutcome?: string; errorCode?: string };
+      webhooks.inc({
+        outcome: locals.webhookOutcome ?? locals.errorCode ?? String(res.statusCode),
+      });
+    }
   };
 }

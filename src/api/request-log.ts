@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../shared/logger.js';
+import type { Drain } from './drain.js';
+import type { RecordRequest } from './http-metrics.js';
 
 // A request id from the load balancer is kept if it looks like one; anything else is replaced.
 const FORWARDED_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -13,12 +15,19 @@ declare module 'node:http' {
 }
 
 /**
- * Gives every request an id, echoes it as `x-request-id`, and logs a line when the answer is a
- * 5xx (at debug level, for every request). Hand-written rather than pino-http: that one built
- * a child logger and serialized each request up front, about a fifth of web's CPU under
- * webhook load (bench/, intake profile), even with nothing to log.
+ * What `web` does around every request, in one middleware with one `finish` listener, because
+ * it runs on the webhook hot path (each separate layer cost measurably; docs/BENCHMARKS.md):
+ * - a request id (the balancer's `x-request-id`, or a new one), echoed in the response;
+ * - `Connection: close` once the node is draining;
+ * - the request's metrics, and a log line for a 5xx (for every request at debug level).
+ * Hand-written rather than pino-http, which cost about a fifth of web's CPU under webhook load.
  */
-export function requestLog(log: Logger): RequestHandler {
+export function observeRequests(options: {
+  log: Logger;
+  drain?: Drain;
+  record?: RecordRequest;
+}): RequestHandler {
+  const { log, drain, record } = options;
   const debug = log.isLevelEnabled('debug');
   return (req, res, next) => {
     const forwarded = req.headers['x-request-id'];
@@ -26,15 +35,18 @@ export function requestLog(log: Logger): RequestHandler {
       typeof forwarded === 'string' && FORWARDED_ID.test(forwarded) ? forwarded : randomUUID();
     req.id = id;
     res.setHeader('x-request-id', id);
+    if (drain?.draining) res.setHeader('Connection', 'close');
     const started = performance.now();
     res.on('finish', () => {
+      const ms = performance.now() - started;
+      record?.(req, res, ms / 1000);
       if (res.statusCode < 500 && !debug) return;
       const fields = {
         reqId: id,
         method: req.method,
         url: req.originalUrl,
         status: res.statusCode,
-        ms: Math.round(performance.now() - started),
+        ms: Math.round(ms),
       };
       const line = `${req.method} ${req.originalUrl} answered ${res.statusCode}`;
       if (res.statusCode >= 500) log.error(fields, line);
