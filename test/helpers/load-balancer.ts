@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, request, type IncomingMessage } from 'node:http';
+import {
+  createServer as createHttpServer,
+  request,
+  type IncomingMessage,
+  type Server as HttpServer,
+} from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { freePort } from './processes.js';
 
@@ -56,10 +61,24 @@ function createBackendPool(ports: number[], options: BalancerOptions) {
   };
 }
 
-async function listen(server: Server) {
+/** Listens on a free port; `close` stops the health checks, drops connections, and closes. */
+async function balancerOn(
+  server: Server | HttpServer,
+  pool: ReturnType<typeof createBackendPool>,
+  dropConnections: () => void,
+): Promise<LoadBalancer> {
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    handedTo: pool.handedTo,
+    close: () =>
+      new Promise((resolve) => {
+        pool.stop();
+        dropConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /**
@@ -99,17 +118,9 @@ export async function startLoadBalancer(
     client.pause();
     connect(client, pool.candidates());
   });
-  const port = await listen(server);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    handedTo: pool.handedTo,
-    close: () =>
-      new Promise((resolve) => {
-        pool.stop();
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return balancerOn(server, pool, () => {
+    for (const socket of sockets) socket.destroy();
+  });
 }
 
 /**
@@ -164,15 +175,5 @@ export async function startHttpLoadBalancer(
       );
     });
   });
-  const port = await listen(server);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    handedTo: pool.handedTo,
-    close: () =>
-      new Promise((resolve) => {
-        pool.stop();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return balancerOn(server, pool, () => server.closeAllConnections());
 }
