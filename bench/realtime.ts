@@ -7,7 +7,7 @@ import { eventSubHeaders } from '../src/shared/twitch/eventsub-delivery.js';
 import type { StreamEvent } from '../src/shared/events/event.js';
 import { createRealtimeTokens } from '../src/shared/realtime-token.js';
 import { latencySummary } from './load.js';
-import { rssOf, startYardstick } from './child.js';
+import { cpuMsOf, rssOf, startYardstick } from './child.js';
 
 type Log = (line: string) => void;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -119,6 +119,11 @@ export interface EndToEndStep {
   webhookAnswers: Record<string, number>;
   /** Redis work per event over the step (the shared Redis serves every process type). */
   redis: { cpuMsPerEvent: number; commandsPerEvent: number };
+  /**
+   * CPU ms per event of each process over the step, the bench's own (load generator and
+   * watchers) included: which one gives out first when they share the cores.
+   */
+  cpuMsPerEvent: Record<string, number>;
   /** Callback and notification jobs waiting, sampled every second while sending. */
   backlog: number[];
   /** Whether the backlog ended the step well above where it stood halfway. */
@@ -155,6 +160,15 @@ async function redisCounters(stack: Stack) {
   };
 }
 
+/** CPU ms used so far by each process of the stack, and by this one. */
+function processCpuMs(stack: Stack): Record<string, number> {
+  const used: Record<string, number> = {};
+  for (const [name, running] of stack.processes) used[name] = cpuMsOf(running.child.pid!);
+  const own = process.cpuUsage();
+  used.bench = (own.user + own.system) / 1000;
+  return used;
+}
+
 /**
  * Webhook to socket, through web, processor, emitter and two realtime nodes: events at each rate
  * for `seconds`, over many streamers, to `watchers` sockets split over both nodes.
@@ -163,6 +177,8 @@ export async function benchEndToEnd(options: {
   rates: number[];
   seconds: number;
   holdSeconds: number;
+  /** Unmeasured traffic first, so that no step pays for cold JIT and connection pools. */
+  warmUp?: { rate: number; seconds: number };
   watchers: number;
   streamers: number;
   log: Log;
@@ -200,6 +216,7 @@ export async function benchEndToEnd(options: {
       for (const counts of received.values()) counts.clear();
       latencies.length = 0;
       const redisBefore = await redisCounters(stack);
+      const cpuBefore = processCpuMs(stack);
       sentAt.clear();
       const backlog: number[] = [];
       const sampler = setInterval(() => {
@@ -222,6 +239,11 @@ export async function benchEndToEnd(options: {
       }
       await sleep(500);
       const redisAfter = await redisCounters(stack);
+      const cpuAfter = processCpuMs(stack);
+      const cpuMsPerEvent: Record<string, number> = {};
+      for (const [name, ms] of Object.entries(cpuAfter)) {
+        cpuMsPerEvent[name] = Math.round(((ms - cpuBefore[name]!) / count) * 1000) / 1000;
+      }
       let delivered = 0;
       let duplicated = 0;
       for (const counts of received.values()) {
@@ -247,22 +269,27 @@ export async function benchEndToEnd(options: {
           commandsPerEvent:
             Math.round(((redisAfter.commands - redisBefore.commands) / count) * 10) / 10,
         },
+        cpuMsPerEvent,
         backlog,
         backlogGrowing: isGrowing(backlog),
         rssUnderLoadMiB,
       };
       options.log(
-        `    p50 ${step.latencyMs.p50} ms, p99 ${step.latencyMs.p99} ms, lost ${step.lost}, duplicated ${step.duplicated}, backlog ${step.backlogGrowing ? 'growing' : 'steady'}`,
+        `    p50 ${step.latencyMs.p50} ms, p99 ${step.latencyMs.p99} ms, lost ${step.lost}, duplicated ${step.duplicated}, backlog ${step.backlogGrowing ? 'growing' : 'steady'}; CPU ms/event ${JSON.stringify(cpuMsPerEvent)}, Redis ${step.redis.cpuMsPerEvent}`,
       );
       firstUser += count;
       return step;
     };
+    if (options.warmUp) {
+      options.log('  e2e: warming up (not measured)');
+      await runStep(options.warmUp.rate, options.warmUp.seconds);
+    }
     const steps: EndToEndStep[] = [];
     for (const rate of options.rates) steps.push(await runStep(rate, options.seconds));
     const candidates = steps.filter((s) => s.latencyMs.p99 < 1000 && s.lost === 0);
     const best = candidates.at(-1);
     let hold: EndToEndResult['hold'] = null;
-    if (best) {
+    if (best && options.holdSeconds > 0) {
       options.log(`  e2e: holding ${best.rate} events/s, the highest with p99 under 1 s`);
       const held = await runStep(best.rate, options.holdSeconds);
       hold = {

@@ -2,7 +2,8 @@
  * `npm run bench`: what one process of each type carries, against bare Node and Socket.IO in the
  * same run. Prints progress and a summary, and writes the figures to bench/results/.
  *
- *   npm run bench -- [--only intake,memory,fanout,e2e] [--seconds N] [--smoke]
+ *   npm run bench -- [--only intake,memory,fanout,e2e] [--seconds N] [--rates 100,500]
+ *                    [--hold N] [--smoke]
  *
  * `--smoke` runs every benchmark for a moment with small numbers: it checks that the harness
  * works (CI runs it), not how fast anything is.
@@ -23,6 +24,8 @@ function readOptions() {
     options: {
       only: { type: 'string' },
       seconds: { type: 'string' },
+      rates: { type: 'string' },
+      hold: { type: 'string' },
       smoke: { type: 'boolean', default: false },
     },
   });
@@ -40,7 +43,17 @@ function readOptions() {
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
     fail('--seconds must be a number of seconds from 0 to 600');
   }
-  return { only: only as BenchmarkName[], seconds, smoke: values.smoke };
+  const rates = (
+    values.rates?.split(',') ?? (values.smoke ? ['20'] : ['100', '500', '1000', '2000'])
+  ).map(Number);
+  if (rates.some((rate) => !Number.isInteger(rate) || rate <= 0 || rate > 100_000)) {
+    fail('--rates must be events/s, whole numbers from 1 to 100000, separated by commas');
+  }
+  const hold = Number(values.hold ?? (values.smoke ? 2 : 60));
+  if (!Number.isFinite(hold) || hold < 0 || hold > 3600) {
+    fail('--hold must be a number of seconds from 0 (no hold) to 3600');
+  }
+  return { only: only as BenchmarkName[], seconds, rates, hold, smoke: values.smoke };
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -84,9 +97,10 @@ async function main() {
   if (options.only.includes('e2e')) {
     log('e2e: webhook to socket through every process type, at fixed rates');
     const e2e = await benchEndToEnd({
-      rates: options.smoke ? [20] : [100, 500, 1000, 2000],
+      rates: options.rates,
       seconds: options.seconds,
-      holdSeconds: options.smoke ? 2 : 60,
+      holdSeconds: options.hold,
+      ...(options.smoke ? {} : { warmUp: { rate: 300, seconds: 5 } }),
       watchers: options.smoke ? 20 : 1000,
       streamers: options.smoke ? 10 : 100,
       log,
@@ -95,15 +109,17 @@ async function main() {
     for (const step of e2e.steps) {
       rows.push([
         `e2e ${step.rate}/s, ${step.watchers} watchers`,
-        `p50 ${step.latencyMs.p50} ms, p90 ${step.latencyMs.p90} ms, p99 ${step.latencyMs.p99} ms; lost ${step.lost}, duplicated ${step.duplicated}; backlog ${step.backlogGrowing ? 'growing' : 'steady'}; Redis ${step.redis.cpuMsPerEvent} ms CPU and ${step.redis.commandsPerEvent} commands per event`,
+        `p50 ${step.latencyMs.p50} ms, p90 ${step.latencyMs.p90} ms, p99 ${step.latencyMs.p99} ms; lost ${step.lost}, duplicated ${step.duplicated}; backlog ${step.backlogGrowing ? 'growing' : 'steady'}; Redis ${step.redis.cpuMsPerEvent} ms CPU and ${step.redis.commandsPerEvent} commands per event; CPU ms per event ${JSON.stringify(step.cpuMsPerEvent)}`,
       ]);
     }
     const { hold } = e2e;
     rows.push([
       'e2e highest rate held',
-      hold
-        ? `${hold.rate}/s for ${hold.seconds} s: p99 ${hold.latencyMs.p99} ms, lost ${hold.lost}, duplicated ${hold.duplicated}, backlog ${hold.backlogGrowing ? 'growing' : 'steady'} -> ${hold.held ? 'held' : 'NOT held'}`
-        : 'none: no rate had p99 under 1 s',
+      options.hold === 0
+        ? 'not run (--hold 0)'
+        : hold
+          ? `${hold.rate}/s for ${hold.seconds} s: p99 ${hold.latencyMs.p99} ms, lost ${hold.lost}, duplicated ${hold.duplicated}, backlog ${hold.backlogGrowing ? 'growing' : 'steady'} -> ${hold.held ? 'held' : 'NOT held'}`
+          : 'none: no rate had p99 under 1 s',
     ]);
     if (hold) rows.push(['e2e RSS under load (MiB)', JSON.stringify(hold.rssUnderLoadMiB)]);
   }

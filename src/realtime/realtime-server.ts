@@ -8,6 +8,7 @@ import type { RealtimeTokens } from '../shared/realtime-token.js';
 import type { NotifyEventJob } from '../shared/queues.js';
 import {
   FEED_EVENT,
+  FEED_EVENTS,
   socketIoKey,
   type ClientToServerEvents,
   type ServerToClientEvents,
@@ -97,6 +98,13 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     (error) => log.error({ err: error }, 'Room feed step failed'),
   );
   // Emitters publish with serverSideEmit; see ARCHITECTURE.md for why not a room broadcast.
+  io.on(
+    FEED_EVENTS as 'connection',
+    ((notifications: NotifyEventJob[]) => {
+      if (!Array.isArray(notifications)) return;
+      for (const notification of notifications) feeds.onNotification(notification);
+    }) as never,
+  );
   io.on(
     FEED_EVENT as 'connection',
     ((notification: NotifyEventJob) => feeds.onNotification(notification)) as never,

@@ -13,6 +13,9 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const JOBS = {
   eventSubCallback: 'eventsub-callback',
+  persistEvents: 'persist-events',
+  notifyEvents: 'notify-events',
+  /** One event per job, as queued before batching; still handled so that none is stranded. */
   persistEvent: 'persist-event',
   notifyEvent: 'notify-event',
   maintainPartitions: 'maintain-partitions',
@@ -48,6 +51,18 @@ export interface NotifyEventJob {
   sentAt?: string;
 }
 
+/** Events that went through the processor together: one job, one insert, one publish. */
+export interface PersistEventsJob {
+  rows: PersistEventJob[];
+}
+
+export interface NotifyEventsJob {
+  notifications: NotifyEventJob[];
+}
+
+/** The most events one persist-events or notify-events job carries. */
+export const MAX_EVENTS_PER_JOB = 100;
+
 export type MaintainPartitionsJob = Record<string, never>;
 
 export interface EnsureSubscriptionsJob {
@@ -57,6 +72,8 @@ export type ReconcileSubscriptionsJob = Record<string, never>;
 
 export interface JobPayloads {
   [JOBS.eventSubCallback]: EventSubCallbackJob;
+  [JOBS.persistEvents]: PersistEventsJob;
+  [JOBS.notifyEvents]: NotifyEventsJob;
   [JOBS.persistEvent]: PersistEventJob;
   [JOBS.notifyEvent]: NotifyEventJob;
   [JOBS.maintainPartitions]: MaintainPartitionsJob;
@@ -67,6 +84,8 @@ export interface JobPayloads {
 /** Which queue carries which job. */
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOBS.eventSubCallback]: QUEUES.callbacks,
+  [JOBS.persistEvents]: QUEUES.persist,
+  [JOBS.notifyEvents]: QUEUES.notifications,
   [JOBS.persistEvent]: QUEUES.persist,
   [JOBS.notifyEvent]: QUEUES.notifications,
   [JOBS.maintainPartitions]: QUEUES.maintenance,

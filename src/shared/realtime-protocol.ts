@@ -1,6 +1,11 @@
 import type { StreamEvent } from './events/event.js';
 
-/** Server-to-server message from emitters to every realtime node (not seen by browsers). */
+/**
+ * Server-to-server messages from emitters to every realtime node (not seen by browsers):
+ * `feed:events` carries a batch of notifications; `feed:event`, one, from emitters that predate
+ * batching, so that a rolling deploy loses nothing.
+ */
+export const FEED_EVENTS = 'feed:events';
 export const FEED_EVENT = 'feed:event';
 
 /** The Redis channel prefix of the Socket.IO adapter and emitter; both must agree. */

@@ -6,7 +6,7 @@ import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
 import { redisCheck, startHealthServer } from '../shared/health.js';
 import { createWorker } from './worker-runtime.js';
 import { createFeedPublisher } from './feed-publisher.js';
-import { createNotifyEventProcessor } from './processors/notify-event.processor.js';
+import { createNotifyEventsProcessor } from './processors/notify-event.processor.js';
 import {
   createJobTimings,
   createMetricsRegistry,
@@ -27,6 +27,10 @@ const readinessChecks = [redisCheck(redis)];
 const metrics = createMetricsRegistry('emitter');
 registerDependencyHealth(metrics, readinessChecks);
 registerQueueDepths(metrics, [notifications]);
+const notifyEvents = createNotifyEventsProcessor({
+  publisher,
+  metrics: createEmitterMetrics(metrics),
+});
 const worker = createWorker({
   queue: QUEUES.notifications,
   connection: redis,
@@ -34,12 +38,7 @@ const worker = createWorker({
   concurrency: config.workers.emitterConcurrency,
   lockMs: config.workers.lockMs,
   log,
-  handlers: {
-    [JOBS.notifyEvent]: createNotifyEventProcessor({
-      publisher,
-      metrics: createEmitterMetrics(metrics),
-    }),
-  },
+  handlers: { [JOBS.notifyEvents]: notifyEvents, [JOBS.notifyEvent]: notifyEvents },
 });
 createJobTimings(metrics).watch(worker);
 const health =

@@ -1,10 +1,11 @@
 import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
-import { FEED_EVENT, socketIoKey } from '../shared/realtime-protocol.js';
+import { FEED_EVENTS, socketIoKey } from '../shared/realtime-protocol.js';
 import type { NotifyEventJob } from '../shared/queues.js';
 
 export interface FeedPublisher {
-  publish(notification: NotifyEventJob): Promise<void>;
+  /** One message to every realtime node for the whole batch: one PUBLISH, one decode per node. */
+  publish(notifications: NotifyEventJob[]): Promise<void>;
 }
 
 /**
@@ -18,8 +19,8 @@ export function createFeedPublisher(redis: Redis, prefix: string): FeedPublisher
   };
   const emitter = new Emitter(client, { key: socketIoKey(prefix) });
   return {
-    async publish(notification) {
-      emitter.serverSideEmit(FEED_EVENT, notification);
+    async publish(notifications) {
+      emitter.serverSideEmit(FEED_EVENTS, notifications);
       await lastPublish;
     },
   };

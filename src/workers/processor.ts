@@ -3,7 +3,17 @@ import { createLogger } from '../shared/logger.js';
 import { createRedis } from '../shared/connections/redis.js';
 import { createDatabase } from '../shared/connections/database.js';
 import { createShutdown } from '../shared/shutdown.js';
-import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
+import {
+  JOBS,
+  MAX_EVENTS_PER_JOB,
+  PERSIST_JOB_OPTIONS,
+  QUEUES,
+  createQueue,
+  enqueue,
+  type NotifyEventJob,
+  type PersistEventJob,
+} from '../shared/queues.js';
+import { createGroupCommit } from '../shared/group-commit.js';
 import { createFeedCache } from '../shared/feed/feed-cache.js';
 import { createEventIdentity } from '../shared/events/event-identity.js';
 import { createEventStore } from '../shared/db/event-store.js';
@@ -13,7 +23,7 @@ import { createWorker } from './worker-runtime.js';
 import { startSubscriptionWorkers } from './subscription-workers.js';
 import { createUserTokens } from '../shared/auth/user-tokens.js';
 import { createEventSubCallbackProcessor } from './processors/eventsub-callback.processor.js';
-import { createPersistEventProcessor } from './processors/persist-event.processor.js';
+import { createPersistEventsProcessor } from './processors/persist-event.processor.js';
 import { createMaintainPartitionsProcessor } from './processors/maintain-partitions.processor.js';
 import {
   createJobTimings,
@@ -45,6 +55,16 @@ const metrics = createMetricsRegistry('processor');
 registerDependencyHealth(metrics, readinessChecks);
 registerQueueDepths(metrics, [callbacks, persist, maintenance, subscriptions]);
 
+// Events processed at the same time share one notification job and one storage job.
+const notificationBatches = createGroupCommit<NotifyEventJob>(
+  (batch) => enqueue(notifications, JOBS.notifyEvents, { notifications: batch }),
+  { maxItems: MAX_EVENTS_PER_JOB },
+);
+const persistBatches = createGroupCommit<PersistEventJob>(
+  (batch) => enqueue(persist, JOBS.persistEvents, { rows: batch }, PERSIST_JOB_OPTIONS),
+  { maxItems: MAX_EVENTS_PER_JOB },
+);
+
 const userTokens = createUserTokens(redis, prefix);
 const processCallback = createEventSubCallbackProcessor({
   redis,
@@ -52,13 +72,14 @@ const processCallback = createEventSubCallbackProcessor({
   dedupeWindowSeconds: config.events.dedupeWindowSeconds,
   identify: createEventIdentity(redis, prefix, config.events.dedupeWindowSeconds),
   cache: createFeedCache(redis, prefix),
-  notifications,
-  persist,
+  queueNotification: (notification) => notificationBatches.add(notification),
+  queuePersist: (row) => persistBatches.add(row),
   revocations: createSubscriptionStore(knex),
   endUserSessions: (userId) => userTokens.endSessions(userId),
   log,
   metrics: createProcessorMetrics(metrics),
 });
+const storeEvents = createPersistEventsProcessor({ store: createEventStore(knex) });
 const common = { connection: redis, redisPrefix: prefix, lockMs: config.workers.lockMs, log };
 const workers = [
   createWorker({
@@ -72,7 +93,8 @@ const workers = [
     queue: QUEUES.persist,
     concurrency: config.workers.processorConcurrency,
     handlers: {
-      [JOBS.persistEvent]: createPersistEventProcessor({ store: createEventStore(knex) }),
+      [JOBS.persistEvents]: storeEvents,
+      [JOBS.persistEvent]: storeEvents,
     },
   }),
   createWorker({

@@ -65,7 +65,9 @@ export function startProcess(
   type: ProcessType,
   env: Record<string, string>,
 ): RunningProcess {
-  const child = spawn(process.execPath, [ENTRY[type]], {
+  // For profiling a run, e.g. CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ENTRY[type]], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

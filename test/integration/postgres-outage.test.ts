@@ -55,7 +55,7 @@ describe('PostgreSQL unavailable for a while', function () {
     assert.equal(await persist.getFailedCount(), 0, 'no store job gave up');
     assert.match(
       stack.processes.get('processor')!.output(),
-      /Job persist-event \S+ failed \(attempt \d+\), will retry: connect ECONNREFUSED/,
+      /Job persist-events? \S+ failed \(attempt \d+\), will retry: connect ECONNREFUSED/,
     );
 
     await proxy.restore();

@@ -7,7 +7,12 @@ import { followPayload } from '../helpers/twitch.js';
 import { sendLikeTwitch } from '../helpers/twitch-sender.js';
 import { addMonths } from '../../src/shared/db/partitions.js';
 import { followEventIn, lockEventPartition } from '../helpers/locked-partition.js';
-import { JOBS, PERSIST_JOB_OPTIONS, enqueue } from '../../src/shared/queues.js';
+import {
+  JOBS,
+  PERSIST_JOB_OPTIONS,
+  enqueue,
+  type PersistEventsJob,
+} from '../../src/shared/queues.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // A month whose partition the test locks, as a long maintenance transaction would.
@@ -107,9 +112,13 @@ describe('slow, stuck and failing jobs', function () {
       'the events outside the locked month are stored while it is locked',
     );
     const persist = stack.queue(QUEUES.persist);
-    // Each stuck job has timed out at least once: that is what freed the slots for the rest.
+    // Each job holding a stuck event has timed out at least once: that is what freed the slots
+    // for the rest. Events processed together share a job, so there may be fewer than four.
     const stuckJobs = await persist.getJobs(['delayed', 'waiting', 'active']);
-    assert.equal(stuckJobs.length, 4);
+    const heldActors = stuckJobs.flatMap((job) =>
+      (job.data as PersistEventsJob).rows.map((row) => row.event.actor?.id),
+    );
+    for (let n = 0; n < 4; n++) assert.ok(heldActors.includes(String(400000 + n)));
     for (const job of stuckJobs) assert.match(job.failedReason, /statement timeout/);
 
     await lock!.commit();

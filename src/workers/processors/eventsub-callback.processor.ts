@@ -1,5 +1,5 @@
 import { processedMessageKey } from '../../shared/events/processed-messages.js';
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ProcessorMetrics } from '../pipeline-metrics.js';
@@ -9,12 +9,7 @@ import type { IdentifyEvent } from '../../shared/events/event-identity.js';
 import type { EventDraft } from '../../shared/events/event.js';
 import { normalizeEvent } from '../../shared/events/normalize.js';
 import { sanitizeText } from '../../shared/events/sanitize.js';
-import {
-  JOBS,
-  PERSIST_JOB_OPTIONS,
-  enqueue,
-  type EventSubCallbackJob,
-} from '../../shared/queues.js';
+import type { EventSubCallbackJob, NotifyEventJob, PersistEventJob } from '../../shared/queues.js';
 
 const subscriptionSchema = z.object({
   id: z.string().min(1),
@@ -39,8 +34,9 @@ export interface EventSubCallbackDeps {
   dedupeWindowSeconds: number;
   identify: IdentifyEvent;
   cache: FeedCache;
-  notifications: Queue;
-  persist: Queue;
+  /** Resolve once the notification, or the event to store, is safely queued. */
+  queueNotification: (notification: NotifyEventJob) => Promise<void>;
+  queuePersist: (row: PersistEventJob) => Promise<void>;
   revocations: SubscriptionRevocations;
   /** Ends a viewer's login sessions when they revoke streamfeed's access on Twitch. */
   endUserSessions: (userId: string) => Promise<unknown>;
@@ -142,18 +138,15 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
       return null;
     }
     const { event, seq } = appended;
-    await enqueue(
-      deps.notifications,
-      JOBS.notifyEvent,
-      { broadcasterId: event.broadcasterId, seq, event, sentAt: data.messageTimestamp },
-      { jobId: `n-${event.id}` },
-    );
-    await enqueue(
-      deps.persist,
-      JOBS.persistEvent,
-      { event, messageId: data.messageId },
-      { ...PERSIST_JOB_OPTIONS, jobId: `p-${event.id}` },
-    );
+    await Promise.all([
+      deps.queueNotification({
+        broadcasterId: event.broadcasterId,
+        seq,
+        event,
+        sentAt: data.messageTimestamp,
+      }),
+      deps.queuePersist({ event, messageId: data.messageId }),
+    ]);
     deps.metrics?.processed(event.type);
     log.info(
       { eventId: event.id, seq, type: event.type, broadcasterId: event.broadcasterId },

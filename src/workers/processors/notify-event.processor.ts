@@ -1,15 +1,16 @@
 import type { Job } from 'bullmq';
-import type { NotifyEventJob } from '../../shared/queues.js';
+import type { NotifyEventJob, NotifyEventsJob } from '../../shared/queues.js';
 import type { FeedPublisher } from '../feed-publisher.js';
 import type { EmitterMetrics } from '../pipeline-metrics.js';
 
-/** Hands a processed event to every realtime node; they deliver it to the streamer's room. */
-export function createNotifyEventProcessor(deps: {
+/** Hands processed events to every realtime node; they deliver each to its streamer's room. */
+export function createNotifyEventsProcessor(deps: {
   publisher: FeedPublisher;
   metrics?: EmitterMetrics;
 }) {
-  return async function notifyEvent(job: Job<NotifyEventJob>): Promise<void> {
-    await deps.publisher.publish(job.data);
-    deps.metrics?.emitted(job.data);
+  return async function notifyEvents(job: Job<NotifyEventsJob | NotifyEventJob>): Promise<void> {
+    const notifications = 'notifications' in job.data ? job.data.notifications : [job.data];
+    await deps.publisher.publish(notifications);
+    for (const notification of notifications) deps.metrics?.emitted(notification);
   };
 }

@@ -1,17 +1,52 @@
 import type { Job } from 'bullmq';
-import type { PersistEventJob } from '../../shared/queues.js';
+import type { PersistEventJob, PersistEventsJob } from '../../shared/queues.js';
 import type { StreamEvent } from '../../shared/events/event.js';
 
 export interface EventWriter {
   insert(rows: Array<{ event: StreamEvent; messageId: string | null }>): Promise<number>;
 }
 
-/** Stores an event; a second insert of the same event is a no-op, so retries are safe. */
-export function createPersistEventProcessor(deps: { store: EventWriter }) {
-  return async function persistEvent(job: Job<PersistEventJob>): Promise<{ inserted: number }> {
-    const inserted = await deps.store.insert([
-      { event: job.data.event, messageId: job.data.messageId },
-    ]);
-    return { inserted };
+/** An error PostgreSQL answered about the statement (it has a SQLSTATE and a severity). */
+const isStatementError = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && 'severity' in error && 'code' in error;
+
+const FAILURES_NAMED = 3;
+
+/**
+ * Stores a batch of events in one insert; an event already stored is skipped, so retries are
+ * safe. When the insert fails, each event is tried alone, so that one event that cannot be
+ * stored now (a locked partition, a statement timeout) does not hold back the rest of its
+ * batch; the job then fails naming it, and its retries re-insert only that one for real. When
+ * PostgreSQL cannot be reached at all, one at a time would fail the same way: the job just fails.
+ */
+export function createPersistEventsProcessor(deps: { store: EventWriter }) {
+  return async function persistEvents(
+    job: Job<PersistEventsJob | PersistEventJob>,
+  ): Promise<{ inserted: number }> {
+    const rows = 'rows' in job.data ? job.data.rows : [job.data];
+    try {
+      return { inserted: await deps.store.insert(rows) };
+    } catch (error) {
+      if (rows.length === 1 || !isStatementError(error)) throw error;
+      let inserted = 0;
+      const failures: string[] = [];
+      for (const row of rows) {
+        try {
+          inserted += await deps.store.insert([row]);
+        } catch (rowError) {
+          failures.push(`${row.event.id}: ${(rowError as Error).message}`);
+        }
+      }
+      if (failures.length > 0) {
+        const more = failures.length - FAILURES_NAMED;
+        throw new Error(
+          `${failures.length} of ${rows.length} events not stored (${inserted} stored alone): ` +
+            failures.slice(0, FAILURES_NAMED).join('; ') +
+            (more > 0 ? `; and ${more} more` : ''),
+          { cause: error },
+        );
+      }
+      return { inserted };
+    }
   };
 }
