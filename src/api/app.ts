@@ -1,10 +1,11 @@
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type RequestHandler, type Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../shared/logger.js';
 import type { FeedCache } from '../shared/feed/feed-cache.js';
 import { readiness, type ReadinessCheck } from '../shared/health.js';
 import { errorHandler, notFoundHandler } from './errors.js';
-import { eventSubRoute } from './webhooks/eventsub.route.js';
+import { createEventSubIntake, isEventSubCallback } from './webhooks/eventsub-intake.js';
 import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
 import type { Drain } from './drain.js';
@@ -16,7 +17,7 @@ export interface WebDeps {
   eventSubSecret: string;
   webhookBodyLimit: number;
   callbacks: Queue;
-  /** See EventSubRouteDeps. */
+  /** See EventSubIntakeDeps. */
   isProcessed: (messageId: string) => Promise<boolean>;
   rejectedCallbacks: RejectedCallbacks;
   cache: FeedCache;
@@ -36,24 +37,36 @@ export interface WebDeps {
   metrics?: { record: RecordRequest; serve: RequestHandler };
 }
 
-export function createWebApp(deps: WebDeps): Express {
+/**
+ * `web`'s request handler: every request is observed (id, drain, metrics); EventSub callbacks go
+ * to the intake, which reads the raw bytes itself, and everything else to the Express app.
+ */
+export function createWebApp(deps: WebDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const observe = observeRequests({
+    log: deps.log,
+    drain: deps.drain,
+    record: deps.metrics?.record,
+  });
+  const intake = createEventSubIntake({
+    secret: deps.eventSubSecret,
+    bodyLimit: deps.webhookBodyLimit,
+    callbacks: deps.callbacks,
+    isProcessed: deps.isProcessed,
+    rejected: deps.rejectedCallbacks,
+    log: deps.log.child({ scope: 'api' }),
+  });
+  const app = createExpressApp(deps);
+  return (req, res) => {
+    observe(req, res);
+    if (isEventSubCallback(req)) intake(req, res);
+    else app(req, res);
+  };
+}
+
+function createExpressApp(deps: WebDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
-  app.use(observeRequests({ log: deps.log, drain: deps.drain, record: deps.metrics?.record }));
-
-  // Mounted before any JSON parser: the signature covers the raw bytes.
-  app.use(
-    '/webhooks/twitch',
-    eventSubRoute({
-      secret: deps.eventSubSecret,
-      bodyLimit: deps.webhookBodyLimit,
-      callbacks: deps.callbacks,
-      isProcessed: deps.isProcessed,
-      rejected: deps.rejectedCallbacks,
-      log: deps.log.child({ scope: 'api' }),
-    }),
-  );
   if (deps.rateLimits) {
     app.use('/auth', deps.rateLimits.auth);
     app.use('/api', deps.rateLimits.api);

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** The part of the site a path belongs to: a bounded label, whatever the path. */
@@ -9,8 +9,23 @@ function areaOf(path: string): string {
     : 'page';
 }
 
+/** What a request's metrics read: Express's request and response, or Node's own. */
+type ObservedRequest = IncomingMessage & { originalUrl?: string };
+type ObservedResponse = ServerResponse & {
+  locals?: { webhookOutcome?: string; errorCode?: string };
+};
+
 /** Records one answered request; see httpMetrics. */
-export type RecordRequest = (req: Request, res: Response, seconds: number) => void;
+export type RecordRequest = (req: ObservedRequest, res: ObservedResponse, seconds: number) => void;
+
+/**
+ * Names how a webhook request ended (`accepted`, `bad_signature`, ...) for the outcome counter;
+ * Express's `res.locals`, which the error handler also writes to, or the same on a bare response.
+ */
+export function setOutcome(res: ServerResponse, outcome: string): void {
+  const observed = res as ObservedResponse;
+  observed.locals = { ...observed.locals, webhookOutcome: outcome };
+}
 
 /**
  * `streamfeed_http_request_duration_seconds{area,status}` for every request, and
@@ -33,12 +48,11 @@ export function httpMetrics(registry: Registry): RecordRequest {
   });
   return (req, res, seconds) => {
     // originalUrl: a mounted router strips its mount path from req.url while it routes.
-    const area = areaOf(req.originalUrl.split('?')[0] ?? '');
+    const area = areaOf((req.originalUrl ?? req.url ?? '').split('?')[0] ?? '');
     duration.observe({ area, status: `${Math.floor(res.statusCode / 100)}xx` }, seconds);
     if (area === 'webhooks') {
-      const locals = res.locals as { webhookOutcome?: string; errorCode?: string };
       webhooks.inc({
-        outcome: locals.webhookOutcome ?? locals.errorCode ?? String(res.statusCode),
+        outcome: res.locals?.webhookOutcome ?? res.locals?.errorCode ?? String(res.statusCode),
       });
     }
   };

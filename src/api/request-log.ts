@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/logger.js';
 import type { Drain } from './drain.js';
 import type { RecordRequest } from './http-metrics.js';
@@ -15,7 +15,7 @@ declare module 'node:http' {
 }
 
 /**
- * What `web` does around every request, in one middleware with one `finish` listener, because
+ * What `web` does around every request, in one function with one `finish` listener, because
  * it runs on the webhook hot path (each separate layer cost measurably; docs/BENCHMARKS.md):
  * - a request id (the balancer's `x-request-id`, or a new one), echoed in the response;
  * - `Connection: close` once the node is draining;
@@ -26,10 +26,10 @@ export function observeRequests(options: {
   log: Logger;
   drain?: Drain;
   record?: RecordRequest;
-}): RequestHandler {
+}): (req: IncomingMessage, res: ServerResponse) => void {
   const { log, drain, record } = options;
   const debug = log.isLevelEnabled('debug');
-  return (req, res, next) => {
+  return (req, res) => {
     const forwarded = req.headers['x-request-id'];
     const id =
       typeof forwarded === 'string' && FORWARDED_ID.test(forwarded) ? forwarded : randomUUID();
@@ -41,17 +41,18 @@ export function observeRequests(options: {
       const ms = performance.now() - started;
       record?.(req, res, ms / 1000);
       if (res.statusCode < 500 && !debug) return;
+      // Express restores req.url after routing, but keeps the whole path in originalUrl.
+      const url = (req as { originalUrl?: string }).originalUrl ?? req.url;
       const fields = {
         reqId: id,
         method: req.method,
-        url: req.originalUrl,
+        url,
         status: res.statusCode,
         ms: Math.round(ms),
       };
-      const line = `${req.method} ${req.originalUrl} answered ${res.statusCode}`;
+      const line = `${req.method} ${url} answered ${res.statusCode}`;
       if (res.statusCode >= 500) log.error(fields, line);
       else log.debug(fields, line);
     });
-    next();
   };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { callbackJobId } from '../../src/api/webhooks/eventsub.route.js';
+import { callbackJobId } from '../../src/api/webhooks/eventsub-intake.js';
 import { EVENTSUB_SECRET, QUEUES, startStack, type Stack } from '../helpers/stack.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';

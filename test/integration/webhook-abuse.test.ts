@@ -61,6 +61,47 @@ describe('webhook abuse: malformed callbacks are refused without queuing', funct
     assert.equal(await jobsOnRecord(), before);
   });
 
+  /** Sends `chunks` one write at a time (no Content-Length: chunked), and reads the answer. */
+  const postInChunks = (headers: Record<string, string>, chunks: Buffer[]) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(stack.webhookUrl, { method: 'POST', headers }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      for (const chunk of chunks) req.write(chunk);
+      req.end();
+    });
+
+  it('reads a body sent in many small chunks, and refuses one that grows past the limit or is compressed', async () => {
+    const before = await jobsOnRecord();
+    const body = notificationBody(follow('8004', '7'));
+    const headers = eventSubHeaders(EVENTSUB_SECRET, {
+      messageType: 'notification',
+      body,
+      ...asFollow,
+    });
+    const bytes = Buffer.from(body);
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 16) }, (_, i) =>
+      bytes.subarray(i * 16, (i + 1) * 16),
+    );
+    const chunked = await postInChunks(headers, pieces);
+    assert.equal(chunked.status, 202, 'the signature holds over the reassembled bytes');
+    assert.equal(await jobsOnRecord(), before + 1);
+
+    // No Content-Length to refuse it up front: 2 MiB arrives, over the 1 MiB default limit.
+    const megabyte = Buffer.alloc(1024 * 1024, 'x');
+    const endless = await postInChunks(headers, [megabyte, megabyte]);
+    assert.equal(endless.status, 413);
+    assert.equal(errorCode(endless.text), 'payload_too_large');
+
+    const compressed = await postInChunks({ ...headers, 'content-encoding': 'gzip' }, [bytes]);
+    assert.equal(compressed.status, 415);
+    assert.equal(errorCode(compressed.text), 'unsupported_encoding');
+    assert.equal(await jobsOnRecord(), before + 1);
+  });
+
   it("ties a refusal's log line to the request id, the balancer's own or a new one", async () => {
     const body = notificationBody(follow('8001', '2'));
     const forged = (requestId: string) =>
@@ -145,7 +186,7 @@ describe('webhook abuse: malformed callbacks are refused without queuing', funct
     assert.equal(stack.processes.get('processor')!.child.exitCode, null, 'processor still running');
   });
 
-  it('acknowledges a replayed message id with 2xx and queues nothing, after it was processed', async () => {
+  it('acknowledges a resent message id with 2xx and queues nothing, after it was processed', async () => {
     const body = notificationBody(follow('8002', '5'));
     const messageId = randomUUID();
     const first = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
@@ -165,16 +206,36 @@ describe('webhook abuse: malformed callbacks are refused without queuing', funct
     await stack.queue(QUEUES.callbacks).clean(0, 1000, 'completed');
     const before = await jobsOnRecord();
 
-    const replay = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+    const resend = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
       body,
       messageId,
+      retry: 1,
       ...asFollow,
     });
-    assert.equal(replay.status, 204);
-    assert.equal(await jobsOnRecord(), before, 'the replay queued nothing');
+    assert.equal(resend.status, 204);
+    assert.equal(await jobsOnRecord(), before, 'the resend queued nothing');
     assert.match(
       stack.processes.get('web')!.output(),
       new RegExp(`Acknowledged EventSub message ${messageId} again`),
+    );
+
+    // A replay that claims to be a first delivery skips the shortcut: it is queued, and the
+    // processor drops it as already processed.
+    const replay = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+      body,
+      messageId,
+      retry: 0,
+      ...asFollow,
+    });
+    assert.equal(replay.status, 202);
+    await waitUntil(
+      () =>
+        stack.processes
+          .get('processor')!
+          .output()
+          .includes(`Skipped EventSub message ${messageId}: already processed`),
+      10_000,
+      'the processor dropped the replay',
     );
     assert.equal((await stack.knex('events').where({ broadcaster_id: '8002' })).length, 1);
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import express, { Router, type Request } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.js';
 import { JOBS, enqueue } from '../../shared/queues.js';
@@ -9,11 +9,13 @@ import {
   MESSAGE_TYPES,
 } from '../../shared/twitch/eventsub-headers.js';
 import { verifyEventSubSignature } from '../../shared/twitch/signature.js';
-import { badRequest, forbidden, unavailable } from '../errors.js';
+import { HttpError, badRequest, forbidden, unavailable } from '../errors.js';
+import { setOutcome } from '../http-metrics.js';
 import { callbackBodyProblem } from './callback-body.js';
 import { REJECTED_BODY_CHARS, type RejectedCallbacks } from './rejected-callbacks.js';
+import { readRawBody } from './raw-body.js';
 
-export interface EventSubRouteDeps {
+export interface EventSubIntakeDeps {
   secret: string;
   bodyLimit: number;
   callbacks: Queue;
@@ -27,56 +29,105 @@ export interface EventSubRouteDeps {
   enqueueTimeoutMs?: number;
 }
 
+export const EVENTSUB_CALLBACK_PATH = '/webhooks/twitch';
+
+/** Whether a request is for the intake: a POST to the callback path, with or without a query. */
+export function isEventSubCallback(req: IncomingMessage): boolean {
+  if (req.method !== 'POST' || req.url === undefined) return false;
+  const query = req.url.indexOf('?');
+  const path = (query === -1 ? req.url : req.url.slice(0, query)).toLowerCase();
+  return path === EVENTSUB_CALLBACK_PATH || path === `${EVENTSUB_CALLBACK_PATH}/`;
+}
+
 /** Header value, or undefined when absent; a repeated header is never a valid one. */
-function single(req: Request, name: string): string | undefined {
+function single(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** Node joins a repeated unknown header into one "a, b" value; the distinct list shows it. */
-const repeatedHeader = (req: Request): string | undefined =>
+const repeatedHeader = (req: IncomingMessage): string | undefined =>
   Object.values(H).find((name) => (req.headersDistinct[name]?.length ?? 0) > 1);
 
 /** BullMQ job ids may not contain ':' and Twitch message ids are opaque; a digest is safe. */
 export const callbackJobId = (messageId: string): string =>
   `m-${createHash('sha256').update(messageId).digest('base64url')}`;
 
+/** The same `{error: {code, message}}` answer as the Express error handler gives. */
+function sendError(res: ServerResponse, error: HttpError): void {
+  setOutcome(res, error.code);
+  res.statusCode = error.status;
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify({ error: { code: error.code, message: error.message } }));
+}
+
+function answer(res: ServerResponse, status: number, outcome: string, text?: string): void {
+  setOutcome(res, outcome);
+  res.statusCode = status;
+  if (text === undefined) {
+    res.end();
+    return;
+  }
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.end(text);
+}
+
 /**
  * Twitch EventSub intake: verify, answer the challenge, or durably queue and only then
  * acknowledge. It does no processing, so Twitch always gets its answer within milliseconds.
+ * A plain Node handler that `web` serves ahead of Express: this is the path that takes every
+ * webhook, and Express's layers cost more than the work itself (docs/BENCHMARKS.md).
  */
-export function eventSubRoute(deps: EventSubRouteDeps): Router {
+export function createEventSubIntake(
+  deps: EventSubIntakeDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const now = deps.now ?? Date.now;
   const timeoutMs = deps.enqueueTimeoutMs ?? 3000;
-  const router = Router();
 
-  router.post('/', express.raw({ type: () => true, limit: deps.bodyLimit }), async (req, res) => {
-    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  return (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) return;
+      if (error instanceof HttpError) {
+        sendError(res, error);
+        return;
+      }
+      deps.log.error(
+        { err: error, reqId: req.id, method: req.method, path: req.url },
+        `Unhandled error on ${req.method} ${req.url}`,
+      );
+      sendError(res, new HttpError(500, 'internal', 'Internal server error'));
+    });
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readRawBody(req, deps.bodyLimit);
     const messageId = single(req, H.messageId);
     const timestamp = single(req, H.messageTimestamp);
     const signature = single(req, H.messageSignature);
     const messageType = single(req, H.messageType);
-    const log = deps.log.child({ reqId: req.id, msgId: messageId, messageType });
+    // Built only when there is something to log: most webhooks log nothing.
+    const log = () => deps.log.child({ reqId: req.id, msgId: messageId, messageType });
 
     const repeated = repeatedHeader(req);
     if (repeated) {
-      log.warn(`Rejected EventSub request with a repeated ${repeated} header`);
+      log().warn(`Rejected EventSub request with a repeated ${repeated} header`);
       throw badRequest(`Header ${repeated} appears more than once`, 'repeated_header');
     }
     if (!messageId || !timestamp || !signature) {
-      log.warn('Rejected EventSub request without message id, timestamp or signature');
+      log().warn('Rejected EventSub request without message id, timestamp or signature');
       throw forbidden(
         'Missing Twitch-Eventsub-Message-Id, -Timestamp or -Signature header',
         'missing_signature',
       );
     }
     if (!verifyEventSubSignature(deps.secret, messageId, timestamp, body, signature)) {
-      log.warn(`Rejected EventSub message ${messageId}: bad signature`);
+      log().warn(`Rejected EventSub message ${messageId}: bad signature`);
       throw forbidden('Signature does not match', 'bad_signature');
     }
     const sentAt = Date.parse(timestamp);
     if (!Number.isFinite(sentAt) || Math.abs(now() - sentAt) > FRESHNESS_WINDOW_MS) {
-      log.warn(
+      log().warn(
         { timestamp },
         `Rejected EventSub message ${messageId}: timestamp ${timestamp} is outside 10 minutes`,
       );
@@ -96,37 +147,40 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
       if (typeof challenge !== 'string' || challenge === '') {
         throw badRequest('Verification body has no challenge');
       }
-      log.info(`Answered EventSub challenge for message ${messageId}`);
-      res.locals.webhookOutcome = 'challenge';
-      res.status(200).type('text/plain').send(challenge);
+      log().info(`Answered EventSub challenge for message ${messageId}`);
+      answer(res, 200, 'challenge', challenge);
       return;
     }
     if (messageType !== MESSAGE_TYPES.notification && messageType !== MESSAGE_TYPES.revocation) {
-      log.warn(`Ignored EventSub message ${messageId} of unknown type ${String(messageType)}`);
-      res.locals.webhookOutcome = 'unknown_type';
-      res.status(204).end();
+      log().warn(`Ignored EventSub message ${messageId} of unknown type ${String(messageType)}`);
+      answer(res, 204, 'unknown_type');
       return;
     }
 
     const bodyText = body.toString('utf8');
     const problem = callbackBodyProblem(bodyText, messageType);
     if (problem) {
-      await keepRejected(log, messageId, messageType, req, bodyText, problem);
+      await keepRejected(log(), messageId, messageType, req, bodyText, problem);
       throw badRequest(`Unusable EventSub ${messageType}: ${problem}`, 'unusable_body');
     }
     // Only a shortcut: the processor drops a processed message id anyway. So a failed check
     // (Redis still connecting, or away) lets the enqueue below decide between 202 and 503.
-    const processed = await withTimeout(deps.isProcessed(messageId), timeoutMs).catch(
-      (error: unknown) => {
-        log.warn({ err: error }, `Could not check whether ${messageId} was processed; queuing it`);
+    // It is asked only of a resend: a first delivery (retry "0") is almost never processed
+    // already, and the round trip cost every webhook about a tenth of web's throughput.
+    const resend = single(req, H.messageRetry) !== '0';
+    const processed =
+      resend &&
+      (await withTimeout(deps.isProcessed(messageId), timeoutMs).catch((error: unknown) => {
+        log().warn(
+          { err: error },
+          `Could not check whether ${messageId} was processed; queuing it`,
+        );
         return false;
-      },
-    );
+      }));
     if (processed) {
       // Twitch retries keep the message id: 2xx, as PROTOCOL.md section 1.5 asks, and no work.
-      log.info(`Acknowledged EventSub message ${messageId} again: already processed`);
-      res.locals.webhookOutcome = 'duplicate';
-      res.status(204).end();
+      log().info(`Acknowledged EventSub message ${messageId} again: already processed`);
+      answer(res, 204, 'duplicate');
       return;
     }
 
@@ -149,23 +203,20 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
     try {
       await withTimeout(job, timeoutMs);
     } catch (error) {
-      log.error(
+      log().error(
         { err: error },
         `Could not queue EventSub message ${messageId}; answering 503 so Twitch retries`,
       );
       throw unavailable('Cannot queue the message right now; please retry');
     }
-    log.debug(`Queued EventSub ${messageType} ${messageId}`);
-    res.locals.webhookOutcome =
-      messageType === MESSAGE_TYPES.revocation ? 'revocation' : 'accepted';
-    res.status(202).end();
-  });
+    answer(res, 202, messageType === MESSAGE_TYPES.revocation ? 'revocation' : 'accepted');
+  }
 
   async function keepRejected(
     log: Logger,
     messageId: string,
     messageType: string,
-    req: Request,
+    req: IncomingMessage,
     body: string,
     reason: string,
   ): Promise<void> {
@@ -190,7 +241,6 @@ export function eventSubRoute(deps: EventSubRouteDeps): Router {
       log.error({ err: error }, `Could not keep rejected EventSub message ${messageId}`);
     }
   }
-  return router;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
