@@ -1,5 +1,6 @@
 // The fan-out benchmark's yardstick: a bare Socket.IO server, in its own process, that emits
-// `count` events to every connected socket when asked with POST /emit?count=N.
+// `count` events to every connected socket when asked with POST /emit?count=N. The request's
+// JSON body is the event to emit, so that it sends the same bytes as the pipeline did.
 // node --import tsx bench/bare-socketio-server.ts <port>
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
@@ -9,8 +10,13 @@ const http = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (req.method === 'POST' && url.pathname === '/emit') {
     const count = Number(url.searchParams.get('count') ?? '1');
-    for (let n = 0; n < count; n++) io.emit('event', { n, sentAt: Date.now() });
-    res.writeHead(204).end();
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const event = JSON.parse(body || '{}') as unknown;
+      for (let n = 0; n < count; n++) io.emit('event', event);
+      res.writeHead(204).end();
+    });
     return;
   }
   if (!url.pathname.startsWith('/socket.io')) res.writeHead(404).end();

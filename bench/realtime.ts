@@ -334,7 +334,10 @@ export async function benchFanOut(options: {
   const counter = { n: 0, last: 0 };
   const latencies: number[] = [];
   const sentAt = new Map<string, number>();
+  // The first event delivered: the bare server then emits the very same one.
+  let sample: StreamEvent | undefined;
   const onEvent = (event: StreamEvent) => {
+    sample ??= event;
     counter.n++;
     counter.last = performance.now();
     const sent = sentAt.get(event.actor?.id ?? '');
@@ -380,16 +383,20 @@ export async function benchFanOut(options: {
       () => `http://127.0.0.1:${bare.port}`,
       () => ({}),
       (socket) => {
-        socket.on('event', (event: { sentAt: number }) => {
+        socket.on('event', () => {
           counter.n++;
           counter.last = performance.now();
-          latencies.push(Date.now() - event.sentAt);
+          latencies.push(Date.now() - askedAt);
         });
       },
       options.log,
     );
     const started = performance.now();
-    await fetch(`http://127.0.0.1:${bare.port}/emit?count=${options.events}`, { method: 'POST' });
+    const askedAt = Date.now();
+    await fetch(`http://127.0.0.1:${bare.port}/emit?count=${options.events}`, {
+      method: 'POST',
+      body: JSON.stringify(sample ?? {}),
+    });
     const perSecond = await drain(counter, options.sockets * options.events, started);
     for (const socket of sockets) socket.disconnect();
     const bareResult = { deliveriesPerSecond: perSecond, latencyMs: latencySummary(latencies) };
