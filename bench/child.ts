@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { freePort, repoRoot } from '../test/helpers/processes.js';
 
 /** Starts one of bench/'s yardstick servers as its own process, like the real ones run. */
@@ -27,6 +27,27 @@ export function cpuMsOf(pid: number): number {
   const ticks = Number(fields[11]) + Number(fields[12]);
   if (!Number.isFinite(ticks)) throw new Error(`no CPU times for process ${pid}`);
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU time (ms) used so far by every running process whose command is `name` (`postgres`: the
+ * server and all its backends). A process that exits between two readings takes its share with
+ * it, so a difference of two readings is a floor.
+ */
+export function cpuMsOfCommand(name: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) {
+        total += cpuMsOf(Number(entry));
+      }
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return total;
 }
 
 /** Linux's USER_HZ, 100 on every architecture Node runs on. */

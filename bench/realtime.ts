@@ -7,7 +7,7 @@ import { eventSubHeaders } from '../src/shared/twitch/eventsub-delivery.js';
 import type { StreamEvent } from '../src/shared/events/event.js';
 import { createRealtimeTokens } from '../src/shared/realtime-token.js';
 import { latencySummary } from './load.js';
-import { cpuMsOf, rssOf, startYardstick } from './child.js';
+import { cpuMsOf, cpuMsOfCommand, rssOf, startYardstick } from './child.js';
 
 type Log = (line: string) => void;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -121,7 +121,8 @@ export interface EndToEndStep {
   redis: { cpuMsPerEvent: number; commandsPerEvent: number };
   /**
    * CPU ms per event of each process over the step, the bench's own (load generator and
-   * watchers) included: which one gives out first when they share the cores.
+   * watchers) and PostgreSQL's (all its processes) included: which one gives out first when
+   * they share the cores.
    */
   cpuMsPerEvent: Record<string, number>;
   /** Callback and notification jobs waiting, sampled every second while sending. */
@@ -166,6 +167,7 @@ function processCpuMs(stack: Stack): Record<string, number> {
   for (const [name, running] of stack.processes) used[name] = cpuMsOf(running.child.pid!);
   const own = process.cpuUsage();
   used.bench = (own.user + own.system) / 1000;
+  used.postgres = cpuMsOfCommand('postgres');
   return used;
 }
 
