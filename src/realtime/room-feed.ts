@@ -5,6 +5,12 @@ import { streamerRoom } from '../shared/rooms.js';
 const RECENT_IDS = 1000;
 const MAX_OWED = 10_000;
 
+/** A joining socket's catch-up: see RoomFeed.join. */
+export interface Backlog {
+  events: StreamEvent[];
+  complete: boolean;
+}
+
 /** What a room feed needs from Socket.IO: delivery to this node's sockets only. */
 export interface LocalDelivery {
   toRoom(room: string, exceptSocketIds: string[], event: StreamEvent): void;
@@ -74,16 +80,19 @@ export class RoomFeed {
   }
 
   /**
-   * Joins a socket and returns its backlog (null if the feed was released meanwhile): the cached events after `since` (or the latest
-   * `defaultCount`) up to the last one this node delivered. Live events after that wait in the
-   * socket's pending list until `release` is called with the backlog sent.
+   * Joins a socket and returns its backlog (null if the feed was released meanwhile): the cached
+   * events after `since` (or the latest `defaultCount`) up to the last one this node delivered.
+   * `complete` is false when events after `since` are no longer cached (the viewer was away for
+   * more than the cache holds, or `since` is unknown): the backlog then holds the newest cached
+   * ones, and the rest is for the caller to fetch from the event store. Live events after the
+   * boundary wait in the socket's pending list until `release` is called with the backlog sent.
    */
   async join(
     socketId: string,
     join: () => void,
     since: string | undefined,
     defaultCount: number,
-  ): Promise<StreamEvent[] | null> {
+  ): Promise<Backlog | null> {
     const boundary = await this.run(async () => {
       // A feed released while this join waited is gone from the node: the caller takes a new one.
       if (this.closed) return null;
@@ -97,17 +106,22 @@ export class RoomFeed {
       const sinceSeq =
         since === undefined ? null : await this.cache.seqOf(this.broadcasterId, since);
       if (sinceSeq !== null) {
-        return (await this.cache.range(this.broadcasterId, sinceSeq, boundary)).map((e) => e.event);
+        const entries = await this.cache.range(this.broadcasterId, sinceSeq, boundary);
+        return {
+          events: entries.map((e) => e.event),
+          complete: entries.length >= boundary - sinceSeq,
+        };
       }
       // No `since`, or one too old to be indexed: the latest cached events are the best we have.
       const latest = await this.cache.latest(
         this.broadcasterId,
         since === undefined ? defaultCount : Number.MAX_SAFE_INTEGER,
       );
-      return latest
+      const events = latest
         .filter((e) => e.seq <= boundary)
         .reverse()
         .map((e) => e.event);
+      return { events, complete: since === undefined };
     } catch (error) {
       this.pending.delete(socketId);
       throw error;

@@ -63,7 +63,7 @@ export function onWatch(socket: ViewerSocket, deps: WatchDeps) {
           deps.backlogSize,
         );
         if (backlog === null) continue;
-        ack({ ok: true, backlog });
+        ack({ ok: true, backlog: backlog.events, complete: backlog.complete });
         feed.release(socket.id);
         return;
       }

@@ -16,7 +16,14 @@ export interface WatchRequest {
   since?: string;
 }
 
-export type WatchAck = { ok: true; backlog: StreamEvent[] } | { ok: false; error: string };
+/**
+ * `backlog`: the cached events after `since` (or the latest 10 without it), oldest first.
+ * `complete` is false when some events after `since` are older than the feed cache holds: the
+ * backlog then has only the newest cached ones, and the client fetches the rest from
+ * `GET /api/streamers/:id/events?before=<the backlog's oldest id>`.
+ */
+export type WatchAck =
+  { ok: true; backlog: StreamEvent[]; complete: boolean } | { ok: false; error: string };
 export type UnwatchAck = { ok: true } | { ok: false; error: string };
 
 export interface ServerToClientEvents {

@@ -453,6 +453,7 @@ describe('event pipeline through the real processes', function () {
     const second = await stack.watcher(1);
     const ack = await second.watch('5005', seen.at(-1)!.id);
     assert.ok(ack.ok);
+    assert.equal(ack.complete, true, 'all three missed events were still cached');
     const sending = [7, 8].map(send);
     await Promise.all(sending);
     await second.waitFor(2);

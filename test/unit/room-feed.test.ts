@@ -62,7 +62,10 @@ describe('RoomFeed', () => {
     const cache = fakeCache([1, 2].map((n) => ({ seq: n, event: event(n) })));
     const { log, delivery } = recorder();
     const feed = new RoomFeed('1337', cache, delivery, fail);
-    assert.deepEqual(await feed.join('s1', () => undefined, undefined, 10), [event(1), event(2)]);
+    assert.deepEqual(await feed.join('s1', () => undefined, undefined, 10), {
+      events: [event(1), event(2)],
+      complete: true,
+    });
     feed.release('s1');
     [3, 4, 5].forEach((n) => cache.add(n));
     await feed.deliver(3, event(3));
@@ -90,27 +93,55 @@ describe('RoomFeed', () => {
     const backlog = await joining;
     await live;
     assert.deepEqual(
-      backlog?.map((e) => e.id),
+      backlog?.events.map((e) => e.id),
       ['ev_2', 'ev_3'],
     );
+    assert.equal(backlog?.complete, true);
     assert.deepEqual(log, ['room:ev_4 except late']);
     feed.release('late');
     assert.deepEqual(log, ['room:ev_4 except late', 'late:ev_4']);
   });
 
-  it('returns the latest events when `since` is unknown, and null once the feed is closed', async () => {
+  it('returns the latest events, saying so, when `since` is unknown; null once the feed is closed', async () => {
     const cache = fakeCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
     const feed = new RoomFeed('1337', cache, recorder().delivery, fail);
+    const unknown = await feed.join('a', () => undefined, 'ev_unknown', 2);
     assert.deepEqual(
-      (await feed.join('a', () => undefined, 'ev_unknown', 2))?.map((e) => e.id),
+      unknown?.events.map((e) => e.id),
       ['ev_1', 'ev_2', 'ev_3'],
     );
+    assert.equal(unknown?.complete, false, 'what came after an unknown event cannot be told');
+    const fresh = await feed.join('b', () => undefined, undefined, 2);
     assert.deepEqual(
-      (await feed.join('b', () => undefined, undefined, 2))?.map((e) => e.id),
+      fresh?.events.map((e) => e.id),
       ['ev_2', 'ev_3'],
     );
+    assert.equal(fresh?.complete, true);
     feed.closed = true;
     assert.equal(await feed.join('c', () => undefined, undefined, 2), null);
+  });
+});
+
+describe('RoomFeed catch-up beyond the cache', () => {
+  it('says the backlog is incomplete when events after `since` were evicted from the cache', async () => {
+    // Seq 1 is still indexed but its successors 2 and 3 are gone from the cache (only 4 and 5 kept).
+    const entries = [4, 5].map((n) => ({ seq: n, event: event(n) }));
+    const cache = fakeCache(entries);
+    cache.seqOf = (_b, id) => Promise.resolve(id === 'ev_1' ? 1 : null);
+    const feed = new RoomFeed('1337', cache, recorder().delivery, fail);
+    const behind = await feed.join('away', () => undefined, 'ev_1', 10);
+    assert.deepEqual(
+      behind?.events.map((e) => e.id),
+      ['ev_4', 'ev_5'],
+    );
+    assert.equal(behind?.complete, false);
+    cache.seqOf = (_b, id) => Promise.resolve(id === 'ev_4' ? 4 : null);
+    const recent = await feed.join('back', () => undefined, 'ev_4', 10);
+    assert.deepEqual(
+      recent?.events.map((e) => e.id),
+      ['ev_5'],
+    );
+    assert.equal(recent?.complete, true);
   });
 });
 
