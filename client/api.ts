@@ -59,6 +59,11 @@ export const api = {
     call<{ events: FeedEvent[] }>(
       `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=10`,
     ),
+  /** Up to `limit` events that came after the event `after`, oldest first; `more` if any are left. */
+  eventsAfter: (broadcasterId: string, after: string, limit: number) =>
+    call<{ events: FeedEvent[]; more: boolean }>(
+      `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=${limit}&after=${encodeURIComponent(after)}`,
+    ),
   realtimeToken: () => call<{ url: string; token: string }>('/api/realtime/token'),
   logout: () => call<void>('/auth/logout', { method: 'POST' }),
 };

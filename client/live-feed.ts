@@ -18,6 +18,13 @@ export async function connectLiveFeed(options: {
   newestId: () => string | undefined;
   onEvents: (events: FeedEvent[]) => void;
   onState: (state: State, label: string) => void;
+  /**
+   * The events after `since`, oldest first, when the realtime node no longer had them all; null
+   * when too many were missed to show them all.
+   */
+  fetchMissed: (since: string) => Promise<FeedEvent[] | null>;
+  /** Shows these (oldest first) instead of what is shown: the rest cannot be filled in. */
+  onReset: (events: FeedEvent[]) => void;
 }): Promise<Socket> {
   const { url } = await api.realtimeToken();
   const setState = (state: State) => options.onState(state, LABELS[state]);
@@ -32,6 +39,8 @@ export async function connectLiveFeed(options: {
       );
     },
   });
+  // Live events that arrive while missed ones are fetched wait, so that the list stays in order.
+  let held: FeedEvent[] | null = null;
   socket.on('connect', () => {
     const since = options.newestId();
     socket.emit(
@@ -39,14 +48,33 @@ export async function connectLiveFeed(options: {
       since
         ? { broadcasterId: options.broadcasterId, since }
         : { broadcasterId: options.broadcasterId },
-      (ack: { ok: boolean; backlog?: FeedEvent[] }) => {
+      (ack: { ok: boolean; backlog?: FeedEvent[]; complete?: boolean }) => {
         if (!ack.ok) return setState('offline');
-        options.onEvents(ack.backlog ?? []);
-        setState('live');
+        const backlog = ack.backlog ?? [];
+        if (ack.complete !== false || !since) {
+          options.onEvents(backlog);
+          setState('live');
+          return;
+        }
+        // Away for longer than the live cache holds: the rest comes from the event history.
+        held = [];
+        void options
+          .fetchMissed(since)
+          .catch(() => null)
+          .then((missed) => {
+            const latest = [...backlog, ...(held ?? [])];
+            if (missed) options.onEvents([...missed, ...latest]);
+            else options.onReset(latest);
+            held = null;
+            setState('live');
+          });
       },
     );
   });
-  socket.on('event', (event: FeedEvent) => options.onEvents([event]));
+  socket.on('event', (event: FeedEvent) => {
+    if (held) held.push(event);
+    else options.onEvents([event]);
+  });
   socket.on('disconnect', () => setState('reconnecting'));
   socket.on('connect_error', () => setState('offline'));
   socket.io.on('reconnect_attempt', () => setState('reconnecting'));

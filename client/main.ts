@@ -3,6 +3,7 @@ import { api, ApiError, type Me } from './api.js';
 import { showEmbeds } from './embeds.js';
 import { createFeedList } from './feed-list.js';
 import { connectLiveFeed } from './live-feed.js';
+import { fetchMissedEvents } from './catch-up.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const views = ['login-view', 'pick-view', 'feed-view'] as const;
@@ -54,6 +55,11 @@ async function showFeed(me: Me): Promise<void> {
     broadcasterId: favorite.id,
     newestId: feed.newestId,
     onEvents: (events) => feed.add(events),
+    fetchMissed: (since) => fetchMissedEvents(favorite.id, since),
+    onReset: (events) => {
+      feed.clear();
+      feed.add(events);
+    },
     onState: (state, label) => {
       const connection = $('connection');
       connection.dataset.state = state;

@@ -40,6 +40,8 @@ export interface EventSubCallbackJob {
 export interface PersistEventJob {
   event: StreamEvent;
   messageId: string | null;
+  /** The event's position in its streamer's feed; absent in jobs queued before it was stored. */
+  seq?: number;
 }
 
 export interface NotifyEventJob {

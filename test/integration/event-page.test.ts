@@ -6,6 +6,7 @@ import type { Stack } from '../helpers/stack.js';
 import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
 import { launchChromium } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/processes.js';
+import { CACHED_EVENTS } from '../../src/shared/feed/feed-keys.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 
@@ -124,6 +125,43 @@ describe('the event page in headless Chromium', function () {
     );
     const ids = await shownIds();
     assert.equal(new Set(ids).size, ids.length, 'no event twice');
+  });
+
+  it('fills in from the event history what its realtime node no longer had cached', async () => {
+    const before = await shownIds();
+    const missedCount = CACHED_EVENTS + 10;
+    const stored = async () =>
+      Number(
+        (await stack.knex('events').where({ broadcaster_id: streamer.id }).count('* as n'))[0]!.n,
+      );
+    const storedBefore = await stored();
+    await stack.processes.get('realtime1')!.stop('SIGKILL');
+    await page.locator('#connection:not([data-state="live"])').waitFor();
+    await trigger(missedCount);
+    await waitUntil(
+      async () => (await stored()) >= storedBefore + missedCount,
+      15_000,
+      'the missed events stored',
+    );
+    await stack.start('realtime1');
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 20_000 });
+    await waitUntil(
+      async () => (await shownIds()).length === before.length + missedCount,
+      15_000,
+      `all ${missedCount} missed events, ${missedCount - CACHED_EVENTS} of them no longer cached`,
+    );
+    const ids = await shownIds();
+    assert.equal(new Set(ids).size, ids.length, 'no event twice');
+    assert.deepEqual(ids.slice(missedCount), before, 'the earlier ones below, as they were');
+    // In the order they came (the stored feed positions), newest on top.
+    const arrived = await stack
+      .knex('events')
+      .where({ broadcaster_id: streamer.id })
+      .whereNotNull('seq')
+      .orderBy('seq', 'desc')
+      .limit(missedCount)
+      .pluck('id');
+    assert.deepEqual(ids.slice(0, missedCount), arrived);
   });
 
   it('keeps a strict Content-Security-Policy with no inline script, and logs out', async () => {

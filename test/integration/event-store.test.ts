@@ -122,6 +122,24 @@ describe('event store (real PostgreSQL)', () => {
     assert.deepEqual(await store.listByBroadcaster('nobody', { limit: 10 }), []);
   });
 
+  it('lists what came after a feed position, in that order, whatever the event times', async () => {
+    // Event times out of arrival order, as Twitch's are (a stream.online carries its start time).
+    const times = [30, 10, 20, 5].map((s) => new Date(Date.UTC(2026, 5, 1, 0, 0, s)).toISOString());
+    await store.insert(
+      times.map((at, i) => ({ event: event(`q${i + 1}`, at), messageId: null, seq: i + 1 })),
+    );
+    await store.insert([{ event: event('old', times[0]!), messageId: null }]);
+    await store.insert([{ event: event('elsewhere', times[0]!, '42'), messageId: null, seq: 9 }]);
+    const after = async (seq: number, limit: number) =>
+      (await store.listAfter('1337', seq, limit)).map((e) => `${e.seq}:${e.event.id}`);
+    assert.deepEqual(await after(1, 10), ['2:q2', '3:q3', '4:q4']);
+    assert.deepEqual(await after(0, 2), ['1:q1', '2:q2']);
+    assert.deepEqual(await after(4, 10), []);
+    assert.equal(await store.seqOf('1337', 'q3'), 3);
+    assert.equal(await store.seqOf('1337', 'old'), null, 'stored without a position');
+    assert.equal(await store.seqOf('1337', 'elsewhere'), null, "another broadcaster's");
+  });
+
   it('round-trips actor and data JSON, unicode included', async () => {
     const e: StreamEvent = {
       ...event('u', '2026-03-04T05:06:07.089Z'),

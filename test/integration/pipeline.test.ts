@@ -16,6 +16,7 @@ import {
   type Watcher,
 } from '../helpers/stack.js';
 import { deliver, followPayload, loadPayloads, notificationBody } from '../helpers/twitch.js';
+import { waitUntil } from '../helpers/simulator.js';
 
 const NOT_EVENTS = new Set(['webhook_callback_verification', 'revocation']);
 const settle = (ms = 800) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -139,6 +140,47 @@ describe('event pipeline through the real processes', function () {
     const second = await page(`limit=5&before=${fromDatabase[4]!.id}`);
     assert.deepEqual(second, fromDatabase.slice(5, 10));
     assert.deepEqual(await page('limit=5&before=no-such-event'), []);
+  });
+
+  it('serves what came after an event, in the order it came, from the cache and PostgreSQL', async () => {
+    const send = (n: number) =>
+      deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+        body: notificationBody(follow('5006', String(n))),
+        subscriptionType: 'channel.follow',
+        subscriptionVersion: '2',
+      });
+    const watcher = await stack.watcher(0);
+    assert.equal((await watcher.watch('5006')).ok, true);
+    for (let n = 1; n <= 8; n++) assert.equal((await send(n)).status, 202);
+    const arrived = (await watcher.waitFor(8)).map((e) => e.id);
+    await waitUntil(
+      async () => (await stack.knex('events').where({ broadcaster_id: '5006' })).length === 8,
+      10_000,
+      'all eight stored',
+    );
+    const after = async (query: string) => {
+      const response = await fetch(`${stack.webUrl}/api/streamers/5006/events?${query}`);
+      return {
+        status: response.status,
+        body: (await response.json()) as { events: StreamEvent[]; more: boolean },
+      };
+    };
+    const fromCache = await after(`after=${arrived[1]}&limit=4`);
+    assert.deepEqual(
+      fromCache.body.events.map((e) => e.id),
+      arrived.slice(2, 6),
+    );
+    assert.equal(fromCache.body.more, true);
+    // With the cache gone, PostgreSQL answers by the stored feed positions.
+    await stack.redis.del(...Object.values(feedKeys(stack.prefix, '5006')));
+    const stored = await after(`after=${arrived[1]}&limit=10`);
+    assert.deepEqual(
+      stored.body.events.map((e) => e.id),
+      arrived.slice(2),
+    );
+    assert.equal(stored.body.more, false);
+    assert.equal((await after('after=no-such-event')).status, 404);
+    assert.equal((await after(`after=${arrived[0]}&before=${arrived[1]}`)).status, 400);
   });
 
   it('delivers a duplicate delivery and a re-send with a new message id once', async () => {

@@ -3,19 +3,26 @@ import { z } from 'zod';
 import type { StreamEvent } from '../../shared/events/event.js';
 import { CACHED_EVENTS } from '../../shared/feed/feed-keys.js';
 import type { FeedCache } from '../../shared/feed/feed-cache.js';
-import { badRequest } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 
 export interface EventHistory {
   listByBroadcaster(
     broadcasterId: string,
     opts: { limit: number; before?: string },
   ): Promise<StreamEvent[]>;
+  listAfter(
+    broadcasterId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<Array<{ seq: number; event: StreamEvent }>>;
+  seqOf(broadcasterId: string, eventId: string): Promise<number | null>;
 }
 
 const paramsSchema = z.object({ broadcasterId: z.string().regex(/^[0-9A-Za-z_]{1,64}$/) });
 const querySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(10),
   before: z.string().min(1).max(128).optional(),
+  after: z.string().min(1).max(128).optional(),
 });
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -33,11 +40,17 @@ export function streamerEventsRoute(deps: { cache: FeedCache; history: EventHist
     const params = paramsSchema.safeParse(req.params);
     if (!params.success) throw badRequest('broadcasterId must be a Twitch user id');
     const query = querySchema.safeParse(req.query);
-    if (!query.success) {
-      throw badRequest('limit must be a whole number from 1 to 100; before an event id');
+    if (!query.success || (query.data.before && query.data.after)) {
+      throw badRequest(
+        'limit must be a whole number from 1 to 100; before or after (not both) an event id',
+      );
     }
     const { broadcasterId } = params.data;
-    const { limit, before } = query.data;
+    const { limit, before, after } = query.data;
+    if (after !== undefined) {
+      res.json(await eventsAfter(deps, broadcasterId, after, limit));
+      return;
+    }
 
     // Without `before` only the newest `limit` can answer; with it, the whole cache may.
     const cached = (
@@ -56,4 +69,32 @@ export function streamerEventsRoute(deps: { cache: FeedCache; history: EventHist
     res.json({ events: [...byId.values()].sort(newestFirst).slice(0, limit) });
   });
   return router;
+}
+
+/**
+ * `?after=<event id>`: the events that came after that one in the streamer's feed, in the order
+ * they came (oldest first), at most `limit`; `more` says whether later ones are left. The cache
+ * answers for the newest (stored or not yet), PostgreSQL for the ones the cache evicted. An
+ * event whose position neither knows (unknown, or stored before positions were) is a 404.
+ */
+async function eventsAfter(
+  deps: { cache: FeedCache; history: EventHistory },
+  broadcasterId: string,
+  after: string,
+  limit: number,
+): Promise<{ events: StreamEvent[]; more: boolean }> {
+  const afterSeq =
+    (await deps.cache.seqOf(broadcasterId, after)) ??
+    (await deps.history.seqOf(broadcasterId, after));
+  if (afterSeq === null) {
+    throw notFound(`No event ${after} with a feed position for ${broadcasterId}`);
+  }
+  const [cached, stored] = await Promise.all([
+    deps.cache.range(broadcasterId, afterSeq, Number.MAX_SAFE_INTEGER),
+    deps.history.listAfter(broadcasterId, afterSeq, limit + 1),
+  ]);
+  const bySeq = new Map<number, StreamEvent>();
+  for (const { seq, event } of [...stored, ...cached]) bySeq.set(seq, event);
+  const ordered = [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, event]) => event);
+  return { events: ordered.slice(0, limit), more: ordered.length > limit };
 }

@@ -62,10 +62,12 @@ export function createEventStore(knex: Knex) {
      * Stores events in one statement; an event already stored (same id and occurredAt) is skipped.
      * Creates a missing month's partition on demand. Returns how many rows were new.
      */
-    async insert(rows: Array<{ event: StreamEvent; messageId: string | null }>): Promise<number> {
+    async insert(
+      rows: Array<{ event: StreamEvent; messageId: string | null; seq?: number }>,
+    ): Promise<number> {
       if (rows.length === 0) return 0;
       // Stored at millisecond precision, so what we read back orders the same as what we stored.
-      const values = rows.map(({ event, messageId }) => ({
+      const values = rows.map(({ event, messageId, seq }) => ({
         id: event.id,
         type: event.type,
         broadcaster_id: event.broadcasterId,
@@ -76,6 +78,7 @@ export function createEventStore(knex: Knex) {
         summary: event.summary,
         data: JSON.stringify(event.data),
         message_id: messageId,
+        seq: seq ?? null,
       }));
       const attempt = async () => {
         const inserted = await knex('events').insert(values).onConflict().ignore().returning('id');
@@ -117,6 +120,32 @@ export function createEventStore(knex: Knex) {
         query.whereRaw('(occurred_at, id) < (?)', [anchor]);
       }
       return (await query).map(toEvent);
+    },
+
+    /**
+     * Up to `limit` of a broadcaster's events that came after the event at `afterSeq` in its
+     * feed, in the order they came (`seq`). Events stored without a position are not among them.
+     */
+    async listAfter(
+      broadcasterId: string,
+      afterSeq: number,
+      limit: number,
+    ): Promise<Array<{ seq: number; event: StreamEvent }>> {
+      const rows = await knex('events')
+        .select<Array<EventRow & { seq: string }>>([...COLUMNS, 'seq'])
+        .where('broadcaster_id', broadcasterId)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq', 'asc')
+        .limit(limit);
+      return rows.map((row) => ({ seq: Number(row.seq), event: toEvent(row) }));
+    },
+
+    /** The feed position stored with an event, or null (unknown, or stored without one). */
+    async seqOf(broadcasterId: string, eventId: string): Promise<number | null> {
+      const row = await knex('events')
+        .first<{ seq: string | null } | undefined>('seq')
+        .where({ broadcaster_id: broadcasterId, id: eventId });
+      return row?.seq === undefined || row.seq === null ? null : Number(row.seq);
     },
 
     /** The stored events with these ids, in no particular order. */

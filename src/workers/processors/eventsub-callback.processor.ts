@@ -145,7 +145,7 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
         event,
         sentAt: data.messageTimestamp,
       }),
-      deps.queuePersist({ event, messageId: data.messageId }),
+      deps.queuePersist({ event, messageId: data.messageId, seq }),
     ]);
     deps.metrics?.processed(event.type);
     log.info(

@@ -3,7 +3,9 @@ import type { PersistEventJob, PersistEventsJob } from '../../shared/queues.js';
 import type { StreamEvent } from '../../shared/events/event.js';
 
 export interface EventWriter {
-  insert(rows: Array<{ event: StreamEvent; messageId: string | null }>): Promise<number>;
+  insert(
+    rows: Array<{ event: StreamEvent; messageId: string | null; seq?: number }>,
+  ): Promise<number>;
 }
 
 /** An error PostgreSQL answered about the statement (it has a SQLSTATE and a severity). */
