@@ -57,12 +57,15 @@ export async function connectLiveFeed(options: {
           return;
         }
         // Away for longer than the live cache holds: the rest comes from the event history.
-        held = [];
+        const waiting: FeedEvent[] = [];
+        held = waiting;
         void options
           .fetchMissed(since)
           .catch(() => null)
           .then((missed) => {
-            const latest = [...backlog, ...(held ?? [])];
+            // A reconnect meanwhile started its own catch-up from the same point.
+            if (held !== waiting) return;
+            const latest = [...backlog, ...waiting];
             if (missed) options.onEvents([...missed, ...latest]);
             else options.onReset(latest);
             held = null;
