@@ -56,7 +56,9 @@ const envSchema = z.object({
     .max(7 * 86400)
     // Twitch resends within minutes; each key costs Redis memory at the webhook rate.
     .default(3600),
-  PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  // 64, not 16: the more callbacks in flight, the more events share each notify and persist job
+  // (docs/BENCHMARKS.md: 1,500 events/s held with 64, not with 16).
+  PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   EMITTER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   SUBSCRIPTION_IDLE_HOURS: z.coerce
     .number()
