@@ -14,6 +14,11 @@ export class HttpError extends Error {
   }
 }
 
+/** The body of every error answer: `{error: {code, message}}`. */
+export const errorBody = (error: HttpError) => ({
+  error: { code: error.code, message: error.message },
+});
+
 export const badRequest = (message: string, code = 'bad_request') =>
   new HttpError(400, code, message);
 export const forbidden = (message: string, code = 'forbidden') => new HttpError(403, code, message);
@@ -49,9 +54,6 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     // For metrics: the outcome of a request that ended in an error.
     res.locals.errorCode = http.code;
-    res
-      .status(http.status)
-      .set(http.headers)
-      .json({ error: { code: http.code, message: http.message } });
+    res.status(http.status).set(http.headers).json(errorBody(http));
   };
 }

@@ -9,7 +9,7 @@ import {
   MESSAGE_TYPES,
 } from '../../shared/twitch/eventsub-headers.js';
 import { verifyEventSubSignature } from '../../shared/twitch/signature.js';
-import { HttpError, badRequest, forbidden, unavailable } from '../errors.js';
+import { HttpError, badRequest, errorBody, forbidden, unavailable } from '../errors.js';
 import { setOutcome } from '../http-metrics.js';
 import { callbackBodyProblem } from './callback-body.js';
 import { REJECTED_BODY_CHARS, type RejectedCallbacks } from './rejected-callbacks.js';
@@ -59,7 +59,7 @@ function sendError(res: ServerResponse, error: HttpError): void {
   res.statusCode = error.status;
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify({ error: { code: error.code, message: error.message } }));
+  res.end(JSON.stringify(errorBody(error)));
 }
 
 function answer(res: ServerResponse, status: number, outcome: string, text?: string): void {
