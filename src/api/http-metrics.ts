@@ -15,6 +15,12 @@ type ObservedResponse = ServerResponse & {
   locals?: { webhookOutcome?: string; errorCode?: string };
 };
 
+/**
+ * The whole URL a request asked for: Express keeps it in `originalUrl` (a mounted router strips
+ * its mount path from `req.url` while it routes); a request Express never saw has only `url`.
+ */
+export const requestUrl = (req: ObservedRequest): string => req.originalUrl ?? req.url ?? '';
+
 /** Records one answered request; see httpMetrics. */
 export type RecordRequest = (req: ObservedRequest, res: ObservedResponse, seconds: number) => void;
 
@@ -47,8 +53,7 @@ export function httpMetrics(registry: Registry): RecordRequest {
     registers: [registry],
   });
   return (req, res, seconds) => {
-    // originalUrl: a mounted router strips its mount path from req.url while it routes.
-    const area = areaOf((req.originalUrl ?? req.url ?? '').split('?')[0] ?? '');
+    const area = areaOf(requestUrl(req).split('?')[0] ?? '');
     duration.observe({ area, status: `${Math.floor(res.statusCode / 100)}xx` }, seconds);
     if (area === 'webhooks') {
       webhooks.inc({

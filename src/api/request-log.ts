@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/logger.js';
 import type { Drain } from './drain.js';
-import type { RecordRequest } from './http-metrics.js';
+import { requestUrl, type RecordRequest } from './http-metrics.js';
 
 // A request id from the load balancer is kept if it looks like one; anything else is replaced.
 const FORWARDED_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -41,8 +41,7 @@ export function observeRequests(options: {
       const ms = performance.now() - started;
       record?.(req, res, ms / 1000);
       if (res.statusCode < 500 && !debug) return;
-      // Express restores req.url after routing, but keeps the whole path in originalUrl.
-      const url = (req as { originalUrl?: string }).originalUrl ?? req.url;
+      const url = requestUrl(req);
       const fields = {
         reqId: id,
         method: req.method,
