@@ -1,0 +1,169 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Cluster, Redis } from 'ioredis';
+import { freePort } from './processes.js';
+
+const run = promisify(execFile);
+
+export interface ClusterNode {
+  port: number;
+  /** `master` or `replica`, as the node was created; a failover swaps roles. */
+  createdAs: 'master' | 'replica';
+  child: ChildProcess;
+}
+
+export interface RedisCluster {
+  /** Seed nodes as REDIS_CLUSTER_NODES takes them: `127.0.0.1:port,...`. */
+  seedNodes: string;
+  nodes: ClusterNode[];
+  /** An ioredis Cluster client on the seed nodes; the caller closes it. */
+  client(): Cluster;
+  /** Ports of the nodes that are masters now, with their slot counts. */
+  masters(): Promise<{ port: number; slots: number }[]>;
+  /** SIGKILLs one node, as a crashed host would be. */
+  kill(port: number): Promise<void>;
+  /** Resolves once every live node reports `cluster_state:ok` and agrees on the masters. */
+  waitUntilHealthy(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Redis Cluster of the test's own: `masters` masters (3 at least, as redis-cli requires),
+ * each with `replicas` replicas, on free ports in a temp folder, stopped by `stop()`. A short
+ * node timeout lets a test's failover finish in a few seconds.
+ */
+export async function startRedisCluster(
+  options: { masters?: number; replicas?: number; nodeTimeoutMs?: number } = {},
+): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
+  const replicas = options.replicas ?? 0;
+  const dir = mkdtempSync(path.join(tmpdir(), 'sf-cluster-'));
+  const nodes: ClusterNode[] = [];
+  try {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
+      // The bus port is set explicitly: the default (port + 10000) may be taken or out of range.
+      const [port, busPort] = [await freePort(), await freePort()];
+      const nodeDir = path.join(dir, String(port));
+      mkdirSync(nodeDir);
+      const child = spawn(
+        'redis-server',
+        [
+          ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1'],
+          ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+          ...['--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000)],
+          ...['--dir', nodeDir, '--save', '', '--appendonly', 'no'],
+        ],
+        { stdio: 'ignore' },
+      );
+      child.once('error', () => undefined);
+      nodes.push({ port, createdAs: i < masters ? 'master' : 'replica', child });
+    }
+    await Promise.all(nodes.map((node) => waitForPing(node.port)));
+    // redis-cli gives the first `masters` nodes the slots, and the rest to them as replicas.
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      '--cluster-replicas',
+      String(replicas),
+      '--cluster-yes',
+    ]).catch((error: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`redis-cli --cluster create failed: ${error.stderr || error.stdout}`);
+    });
+  } catch (error) {
+    for (const node of nodes) node.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const alive = () => nodes.filter((node) => node.child.exitCode === null && !node.child.killed);
+  const cluster: RedisCluster = {
+    seedNodes: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),
+    nodes,
+    client: () =>
+      new Cluster(
+        nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
+        { redisOptions: { maxRetriesPerRequest: 3 } },
+      ),
+    async masters() {
+      const [node] = alive();
+      if (!node) return [];
+      const slots = (await ask(node.port, ['CLUSTER', 'SLOTS'])) as [
+        number,
+        number,
+        [string, number],
+      ][];
+      const byPort = new Map<number, number>();
+      for (const [from, to, [, port]] of slots) {
+        byPort.set(port, (byPort.get(port) ?? 0) + to - from + 1);
+      }
+      return [...byPort].map(([port, count]) => ({ port, slots: count }));
+    },
+    async kill(port) {
+      const node = nodes.find((n) => n.port === port);
+      if (!node) throw new Error(`No cluster node on port ${port}`);
+      const exited = new Promise((resolve) => node.child.once('exit', resolve));
+      node.child.kill('SIGKILL');
+      await exited;
+    },
+    async waitUntilHealthy(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: string;
+      for (;;) {
+        const states = await Promise.all(
+          alive().map(async (node) => {
+            const info = String(await ask(node.port, ['CLUSTER', 'INFO']).catch(String));
+            return /cluster_state:ok/.test(info) ? 'ok' : `${node.port}: ${firstLine(info)}`;
+          }),
+        );
+        last = states.filter((state) => state !== 'ok').join('; ');
+        if (!last) {
+          const owned = await cluster.masters();
+          const slots = owned.reduce((sum, master) => sum + master.slots, 0);
+          if (slots === 16384 && owned.every((m) => alive().some((n) => n.port === m.port))) return;
+          last = `slots ${slots} of 16384 on live masters`;
+        }
+        if (Date.now() > deadline) throw new Error(`Redis Cluster not healthy: ${last}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async stop() {
+      await Promise.all(alive().map((node) => cluster.kill(node.port)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await cluster.waitUntilHealthy();
+  return cluster;
+}
+
+const firstLine = (text: string) => text.split('\n')[0]?.trim() ?? '';
+
+/** One command to one node, on a connection of its own that never retries. */
+async function ask(port: number, command: [string, ...string[]]): Promise<unknown> {
+  const redis = new Redis({
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined); // the caller sees the rejection
+  try {
+    await redis.connect();
+    return await redis.call(...command);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function waitForPing(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await ask(port, ['PING']).catch(() => '')) === 'PONG') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(
+    `redis-server did not start on port ${port} (is it installed? apt-get install redis-server)`,
+  );
+}
