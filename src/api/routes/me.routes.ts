@@ -32,6 +32,12 @@ export const requireUser: RequestHandler = (req, _res, next) => {
 /** `/api/me`, `/api/me/favorite` and `/api/realtime/token`: everything tied to the viewer. */
 export function meRoutes(deps: MeRouteDeps): Router {
   const router = Router();
+  // Answers about one viewer: no shared cache may keep them, and no browser may reuse them.
+  const perViewer: RequestHandler = (_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  };
+  router.use(['/me', '/realtime'], perViewer);
   router.get('/me', requireUser, async (req, res) => {
     const viewer = await deps.users.find(req.user!.id);
     if (!viewer) throw new HttpError(401, 'unauthorized', 'Log in with Twitch first');
@@ -76,9 +82,7 @@ export function meRoutes(deps: MeRouteDeps): Router {
   });
 
   router.get('/realtime/token', requireUser, async (req, res) => {
-    res
-      .set('cache-control', 'no-store')
-      .json({ url: deps.realtimeUrl, token: await deps.tokens.issue(req.user!.id) });
+    res.json({ url: deps.realtimeUrl, token: await deps.tokens.issue(req.user!.id) });
   });
   return router;
 }
