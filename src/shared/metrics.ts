@@ -31,7 +31,8 @@ export function registerDependencyHealth(registry: Registry, checks: ReadinessCh
   });
 }
 
-const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+// 'prioritized': jobs queued with a priority (ensure-subscriptions) wait there, not in 'waiting'.
+const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
 
 /** `streamfeed_queue_jobs{queue,state}`, read from Redis at scrape time. */
 export function registerQueueDepths(registry: Registry, queues: Queue[]): void {
