@@ -142,3 +142,29 @@ export function serveMetrics(
     return true;
   };
 }
+
+/**
+ * `streamfeed_eventsub_total_cost` and `streamfeed_eventsub_max_total_cost` (label `transport`):
+ * Twitch's subscription cost budget as its last Helix answer reported it. No series until one
+ * has; the two together say how close new subscriptions are to being refused.
+ */
+export function createEventSubCostGauges(registry: Registry) {
+  const total = new Gauge({
+    name: 'streamfeed_eventsub_total_cost',
+    help: "Sum of the costs of this client's EventSub subscriptions, as Twitch last reported it",
+    labelNames: ['transport'],
+    registers: [registry],
+  });
+  const max = new Gauge({
+    name: 'streamfeed_eventsub_max_total_cost',
+    help: 'Most total cost Twitch allows this client; new subscriptions past it are refused (429)',
+    labelNames: ['transport'],
+    registers: [registry],
+  });
+  return {
+    record(cost: { total: number; max: number }, transport = 'webhook'): void {
+      total.set({ transport }, cost.total);
+      max.set({ transport }, cost.max);
+    },
+  };
+}
