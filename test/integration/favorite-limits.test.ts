@@ -146,3 +146,41 @@ describe('one viewer churning favourites does not hold up another viewer', funct
     assert.ok(churnedDone < CHURN, "the viewer's job went ahead of the churner's");
   });
 });
+
+describe("the issue's attack at the default limits: 150 favourite changes in a row", function () {
+  this.timeout(120_000);
+  const ATTEMPTS = 150;
+  let sim: RunningSimulator;
+  let stack: Stack;
+
+  before(async () => {
+    ({ sim, stack } = await startStackWithSimulator({ without: ['emitter', 'realtime'] }));
+    for (let i = 0; i < ATTEMPTS; i++) sim.state.addUser(`attack_${i}`);
+  });
+  after(async () => {
+    await stack?.stop();
+    await sim?.close();
+  });
+
+  it('accepts RATE_LIMIT_FAVORITE_MAX of them, and Twitch cost grows by 5 per accepted streamer only', async () => {
+    const attacker = await logInThroughSimulator(stack.webUrl, 'cost_attacker');
+    const costBefore = [...sim.state.subscriptions.values()].reduce((sum, s) => sum + s.cost, 0);
+    const statuses = new Map<number, number>();
+    const started = Date.now();
+    for (let i = 0; i < ATTEMPTS; i++) {
+      const { status } = await putFavorite(stack, attacker, `attack_${i}`);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    const took = Date.now() - started;
+    assert.deepEqual(Object.fromEntries(statuses), { 200: 10, 429: ATTEMPTS - 10 });
+    const target = () =>
+      [...sim.state.subscriptions.values()].filter((s) => s.status === 'enabled').length >= 50;
+    await waitUntil(target, 30_000, "the accepted favourites' subscriptions");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const costAfter = [...sim.state.subscriptions.values()].reduce((sum, s) => sum + s.cost, 0);
+    console.log(
+      `      ${ATTEMPTS} PUTs in ${took} ms: ${statuses.get(200)} accepted, ${statuses.get(429)} refused; Twitch cost ${costBefore} -> ${costAfter}`,
+    );
+    assert.equal(costAfter - costBefore, 50, 'the 10 accepted streamers, 5 subscriptions each');
+  });
+});
