@@ -1,4 +1,5 @@
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.js';
 import { createRedisRateLimitStore } from './rate-limit-store.js';
@@ -61,8 +62,12 @@ export interface FavoriteRateLimitOptions {
   log: Logger;
 }
 
-/** Where the favourite limiter leaves `{ used }`: this viewer's changes in the window, this one included. */
-export const FAVORITE_RATE_LIMIT_PROPERTY = 'favoriteRateLimit';
+const FAVORITE_RATE_LIMIT_PROPERTY = 'favoriteRateLimit';
+const favoriteInfo = (req: Request) =>
+  (req as unknown as Record<string, { used: number } | undefined>)[FAVORITE_RATE_LIMIT_PROPERTY];
+
+/** This viewer's favourite changes in the current window, this one included (1 if not counted). */
+export const favoriteChangesInWindow = (req: Request): number => favoriteInfo(req)?.used ?? 1;
 
 /**
  * Per-viewer limit on `PUT /api/me/favorite`, counted in Redis across `web` nodes. Each change
@@ -84,10 +89,7 @@ export function createFavoriteRateLimit(
     store: createRedisRateLimitStore(options.redis, `${options.redisPrefix}:ratelimit:favorite:`),
     passOnStoreError: true,
     handler: (req, res, _next, used) => {
-      const info = (req as unknown as Record<string, { used: number } | undefined>)[
-        FAVORITE_RATE_LIMIT_PROPERTY
-      ];
-      if (info?.used === max + 1) {
+      if (favoriteInfo(req)?.used === max + 1) {
         options.log.warn(
           { scope: 'api', userId: req.user!.id },
           `rate limit: viewer ${req.user!.id} changed their favourite over ${max} times in ${windowSeconds} s`,

@@ -98,6 +98,7 @@ export function createViewerFeatures(
         log,
       }),
       newStreamers: createNewStreamerBudget(redis, prefix, config.favorites.newStreamersPerDay),
+      log,
       tokens: createRealtimeTokens(config.session.secret),
       realtimeUrl: config.http.realtimeUrl,
     }),

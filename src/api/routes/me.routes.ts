@@ -9,7 +9,8 @@ import type { RealtimeTokens } from '../../shared/realtime-token.js';
 import { queueEnsureSubscriptions } from '../../shared/subscription-jobs.js';
 import { isFullySubscribed, plannedSubscriptions } from '../../shared/twitch/subscription-plan.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
-import { FAVORITE_RATE_LIMIT_PROPERTY } from '../rate-limits.js';
+import { favoriteChangesInWindow } from '../rate-limits.js';
+import type { Logger } from '../../shared/logger.js';
 import type { NewStreamerBudget } from '../new-streamer-budget.js';
 
 export interface MeRouteDeps {
@@ -21,6 +22,7 @@ export interface MeRouteDeps {
   /** Per-viewer limit on favourite changes (see createFavoriteRateLimit). */
   favoriteRateLimit: RequestHandler;
   newStreamers: NewStreamerBudget;
+  log: Logger;
   tokens: RealtimeTokens;
   realtimeUrl: string;
 }
@@ -88,6 +90,10 @@ export function meRoutes(deps: MeRouteDeps): Router {
         : await deps.newStreamers.reserve(req.user!.id, favorite.id);
       if (reservation && !reservation.allowed) {
         const retryAfter = Math.max(1, Math.ceil(reservation.retryAfterMs / 1000));
+        deps.log.warn(
+          { scope: 'api', userId: req.user!.id, broadcasterId: favorite.id },
+          `favourite refused: viewer ${req.user!.id} already brought ${deps.newStreamers.perDay} new streamers in 24 h (wanted ${favorite.login})`,
+        );
         throw new HttpError(
           429,
           'too_many_new_streamers',
@@ -99,12 +105,9 @@ export function meRoutes(deps: MeRouteDeps): Router {
         await deps.streamers.upsert(favorite);
         await deps.users.setFavorite(req.user!.id, favorite.id);
         // Subscriptions are made by a worker: Helix rate limits and retries stay out of the request.
-        const changes = (req as unknown as Record<string, { used: number } | undefined>)[
-          FAVORITE_RATE_LIMIT_PROPERTY
-        ]?.used;
         await queueEnsureSubscriptions(deps.subscriptions, favorite.id, {
           by: 'viewer',
-          changesInWindow: changes ?? 1,
+          changesInWindow: favoriteChangesInWindow(req),
         });
       } catch (error) {
         if (reservation?.allowed) await reservation.release().catch(() => undefined);
