@@ -1,4 +1,5 @@
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.js';
 import { createRedisRateLimitStore } from './rate-limit-store.js';
@@ -50,4 +51,56 @@ export function createRateLimits(options: RateLimitOptions): {
       },
     });
   return { auth: limiter('auth', options.authMax), api: limiter('api', options.apiMax) };
+}
+
+export interface FavoriteRateLimitOptions {
+  redis: Redis;
+  redisPrefix: string;
+  windowSeconds: number;
+  /** Favourite changes per viewer and window, whatever their address. */
+  max: number;
+  log: Logger;
+}
+
+const FAVORITE_RATE_LIMIT_PROPERTY = 'favoriteRateLimit';
+const favoriteInfo = (req: Request) =>
+  (req as unknown as Record<string, { used: number } | undefined>)[FAVORITE_RATE_LIMIT_PROPERTY];
+
+/** This viewer's favourite changes in the current window, this one included (1 if not counted). */
+export const favoriteChangesInWindow = (req: Request): number => favoriteInfo(req)?.used ?? 1;
+
+/**
+ * Per-viewer limit on `PUT /api/me/favorite`, counted in Redis across `web` nodes. Each change
+ * may make streamfeed look up a streamer and queue subscriptions, so it is bounded per account,
+ * not only per address. Mount it after `requireUser`.
+ */
+export function createFavoriteRateLimit(
+  options: FavoriteRateLimitOptions,
+): RateLimitRequestHandler {
+  const { max, windowSeconds } = options;
+  return rateLimit({
+    windowMs: windowSeconds * 1000,
+    limit: max,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: 'favorite',
+    requestPropertyName: FAVORITE_RATE_LIMIT_PROPERTY,
+    keyGenerator: (req) => req.user!.id,
+    store: createRedisRateLimitStore(options.redis, `${options.redisPrefix}:ratelimit:favorite:`),
+    passOnStoreError: true,
+    handler: (req, res, _next, used) => {
+      if (favoriteInfo(req)?.used === max + 1) {
+        options.log.warn(
+          { scope: 'api', userId: req.user!.id },
+          `rate limit: viewer ${req.user!.id} changed their favourite over ${max} times in ${windowSeconds} s`,
+        );
+      }
+      res.status(used.statusCode).json({
+        error: {
+          code: 'rate_limited',
+          message: `Too many favourite changes; at most ${max} per ${windowSeconds} s. Your favourite is unchanged; retry after the time in the Retry-After header.`,
+        },
+      });
+    },
+  });
 }

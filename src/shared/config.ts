@@ -93,6 +93,8 @@ const envSchema = z.object({
     )
     .optional(),
   WEB_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  RATE_LIMIT_FAVORITE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  FAVORITE_NEW_STREAMERS_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(10),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -125,6 +127,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** How long `web` keeps serving after SIGTERM while load balancers stop sending it traffic. */
   webDrainMs: number;
+  /** What one viewer may cost: favourite changes per rate-limit window, new streamers per day. */
+  favorites: { changeMax: number; newStreamersPerDay: number };
 }
 
 export class ConfigError extends Error {
@@ -215,6 +219,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     webDrainMs: e.WEB_DRAIN_MS,
     metricsToken: e.METRICS_TOKEN,
     operatorLogins: new Set(e.OPERATOR_LOGINS ?? []),
+    favorites: {
+      changeMax: e.RATE_LIMIT_FAVORITE_MAX,
+      newStreamersPerDay: e.FAVORITE_NEW_STREAMERS_PER_DAY,
+    },
   });
 }
 

@@ -31,7 +31,8 @@ export function registerDependencyHealth(registry: Registry, checks: ReadinessCh
   });
 }
 
-const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+// 'prioritized': jobs queued with a priority (ensure-subscriptions) wait there, not in 'waiting'.
+const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
 
 /** `streamfeed_queue_jobs{queue,state}`, read from Redis at scrape time. */
 export function registerQueueDepths(registry: Registry, queues: Queue[]): void {
@@ -139,5 +140,31 @@ export function serveMetrics(
       },
     );
     return true;
+  };
+}
+
+/**
+ * `streamfeed_eventsub_total_cost` and `streamfeed_eventsub_max_total_cost` (label `transport`):
+ * Twitch's subscription cost budget as its last Helix answer reported it. No series until one
+ * has; the two together say how close new subscriptions are to being refused.
+ */
+export function createEventSubCostGauges(registry: Registry) {
+  const total = new Gauge({
+    name: 'streamfeed_eventsub_total_cost',
+    help: "Sum of the costs of this client's EventSub subscriptions, as Twitch last reported it",
+    labelNames: ['transport'],
+    registers: [registry],
+  });
+  const max = new Gauge({
+    name: 'streamfeed_eventsub_max_total_cost',
+    help: 'Most total cost Twitch allows this client; new subscriptions past it are refused (429)',
+    labelNames: ['transport'],
+    registers: [registry],
+  });
+  return {
+    record(cost: { total: number; max: number }, transport = 'webhook'): void {
+      total.set({ transport }, cost.total);
+      max.set({ transport }, cost.max);
+    },
   };
 }

@@ -117,7 +117,7 @@ await maintenance.upsertJobScheduler(
   { name: JOBS.maintainPartitions, data: {} },
 );
 
-const subscriptionWorkers = await startSubscriptionWorkers(config, redis, knex, log);
+const subscriptionWorkers = await startSubscriptionWorkers(config, redis, knex, log, metrics);
 const jobTimings = createJobTimings(metrics);
 for (const worker of [...workers, ...subscriptionWorkers.workers]) jobTimings.watch(worker);
 const health =

@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
+import type { Registry } from 'prom-client';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
-import { createHelixClient } from '../shared/twitch/helix-client.js';
+import { createHelixClient, type SubscriptionCost } from '../shared/twitch/helix-client.js';
 import { createSubscriptionStore } from '../shared/db/subscription-store.js';
 import { createStreamerStore } from '../shared/db/streamer-store.js';
+import { createEventSubCostGauges } from '../shared/metrics.js';
 import { createWorker } from './worker-runtime.js';
 import { createEnsureSubscriptionsProcessor } from './processors/ensure-subscriptions.processor.js';
 import { createReconcileSubscriptionsProcessor } from './processors/reconcile-subscriptions.processor.js';
@@ -19,6 +21,8 @@ export async function startSubscriptionWorkers(
   redis: Redis,
   knex: Knex,
   log: Logger,
+  /** Where Twitch's cost budget is exported (see createEventSubCostGauges). */
+  metrics?: Registry,
 ) {
   const { clientId, clientSecret } = config.twitch;
   if (!clientId || !clientSecret) {
@@ -28,6 +32,7 @@ export async function startSubscriptionWorkers(
     return { workers: [], close: () => Promise.resolve() };
   }
   const queue = createQueue(QUEUES.subscriptions, redis, config.redis.prefix);
+  const cost = metrics && createEventSubCostGauges(metrics);
   const deps = {
     helix: createHelixClient({
       authUrl: config.twitch.authUrl,
@@ -36,6 +41,7 @@ export async function startSubscriptionWorkers(
       clientSecret,
       redis,
       redisPrefix: config.redis.prefix,
+      ...(cost ? { onCost: (figures: SubscriptionCost) => cost.record(figures) } : {}),
     }),
     subscriptions: createSubscriptionStore(knex),
     streamers: createStreamerStore(knex),

@@ -48,6 +48,10 @@ describe('Twitch login, favourite and realtime token', function () {
     const browser = await logIn('viewer_one');
     const me = await browser.get(`${stack.webUrl}/api/me`);
     assert.equal(me.status, 200);
+    assert.equal(me.headers.get('cache-control'), 'no-store', 'no cache keeps a viewer');
+    const anonymous = await fetch(`${stack.webUrl}/api/me`);
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('cache-control'), 'no-store');
     const body = (await me.json()) as { login: string; favorite: unknown; id: string };
     assert.equal(body.login, 'viewer_one');
     assert.equal(body.favorite, null);
@@ -84,6 +88,7 @@ describe('Twitch login, favourite and realtime token', function () {
     assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'not_found');
     const ok = await put('Fav_Streamer');
     assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('cache-control'), 'no-store');
     assert.deepEqual(((await ok.json()) as { favorite: unknown }).favorite, {
       id: streamer.id,
       login: 'fav_streamer',
@@ -109,6 +114,7 @@ describe('Twitch login, favourite and realtime token', function () {
     const browser = await logIn('viewer_three');
     const response = await browser.get(`${stack.webUrl}/api/realtime/token`);
     assert.equal(response.status, 200);
+    assert.equal(response.headers.get('cache-control'), 'no-store');
     const { url, token } = (await response.json()) as { url: string; token: string };
     assert.equal(url, stack.env.PUBLIC_URL);
     const socket = connectSocket(stack.realtimeUrls[0], {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EVENTSUB_SECRET, startStack, type Stack } from '../helpers/stack.js';
+import { EVENTSUB_SECRET, type Stack } from '../helpers/stack.js';
+import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
 import { repoRoot } from '../helpers/processes.js';
 import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';
 
@@ -35,6 +36,8 @@ function valueOf(series: Map<string, number>, name: string, labels: Record<strin
 describe('metrics of every process type', function () {
   this.timeout(60_000);
   let stack: Stack;
+  // Twitch's stand-in, so that the processor manages subscriptions and reports their cost.
+  let sim: RunningSimulator;
   const url = (name: string) => `http://127.0.0.1:${stack.portOf(name)}/metrics`;
   const scrape = async (name: string) => {
     const response = await fetch(url(name), { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -44,10 +47,11 @@ describe('metrics of every process type', function () {
   };
 
   before(async () => {
-    stack = await startStack({ env: { METRICS_TOKEN: TOKEN } });
+    ({ sim, stack } = await startStackWithSimulator({ env: { METRICS_TOKEN: TOKEN } }));
   });
   after(async () => {
     await stack?.stop();
+    await sim?.close();
   });
 
   it('refuses the public and a wrong token on every process type', async () => {
@@ -171,6 +175,12 @@ describe('metrics of every process type', function () {
     });
     assert.equal(sent.status, 202);
     await watcher.waitFor(1);
+    // Twitch's cost budget, from the first Helix answer that has it (reconciliation's list).
+    await waitUntil(
+      async () => valueOf(await scrape('processor'), 'streamfeed_eventsub_max_total_cost') > 0,
+      20_000,
+      'the EventSub cost series',
+    );
     const exported = new Set<string>();
     for (const name of PROCESSES) {
       for (const key of (await scrape(name)).keys()) exported.add(key.split('{')[0]!);

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { createStreamerStore } from '../../src/shared/db/streamer-store.js';
 import { createSubscriptionStore } from '../../src/shared/db/subscription-store.js';
 import { QUEUES, bullPrefix } from '../../src/shared/queues.js';
+import { ENSURE_PRIORITY, queueEnsureSubscriptions } from '../../src/shared/subscription-jobs.js';
 import { createHelixClient } from '../../src/shared/twitch/helix-client.js';
 import { STREAMER_MODE_SCOPES } from '../../src/shared/twitch/subscription-plan.js';
 import { createEnsureSubscriptionsProcessor } from '../../src/workers/processors/ensure-subscriptions.processor.js';
@@ -195,6 +196,25 @@ describe('EventSub subscription manager against the simulator', function () {
     }
   });
 
+  it('queues re-ensures once per streamer, behind every viewer', async () => {
+    const a = await streamer('queued_a', 1);
+    const b = await streamer('queued_b', 1);
+    await reconcile(3600_000);
+    await reconcile(3600_000);
+    const queued = await queue.getJobs(['waiting', 'prioritized']);
+    assert.deepEqual(
+      queued.map((j) => (j.data as { broadcasterId: string }).broadcasterId).sort(),
+      [a.id, b.id].sort(),
+      'a round that has not drained adds no second job per streamer',
+    );
+    assert.ok(
+      queued.every((j) => j.opts.priority === ENSURE_PRIORITY.reconcile),
+      'after any viewer',
+    );
+    await queueEnsureSubscriptions(queue, a.id, { by: 'viewer', changesInWindow: 1 });
+    assert.equal((await queue.getJobs(['prioritized'], 0, 0, true))[0]!.opts.priority, 1);
+  });
+
   it('reconciles: re-creates revoked subscriptions, adopts unknown ones, and removes unneeded ones', async () => {
     const kept = await streamer('kept_streamer', 1);
     const dropped = await streamer('dropped_streamer', 1);
@@ -212,7 +232,7 @@ describe('EventSub subscription manager against the simulator', function () {
 
     const first = await reconcile(3600_000);
     assert.equal(first.deleted, 1, 'the revoked one');
-    const waiting = await queue.getJobs(['waiting']);
+    const waiting = await queue.getJobs(['waiting', 'prioritized']);
     assert.deepEqual(
       waiting.map((j) => (j.data as { broadcasterId: string }).broadcasterId).sort(),
       [kept.id, dropped.id].sort(),

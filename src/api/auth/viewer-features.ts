@@ -4,16 +4,20 @@ import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { JOBS, QUEUES, createQueue, enqueue } from '../../shared/queues.js';
+import { QUEUES, createQueue } from '../../shared/queues.js';
+import { queueEnsureSubscriptions } from '../../shared/subscription-jobs.js';
 import { STREAMER_MODE_SCOPES } from '../../shared/twitch/subscription-plan.js';
 import { createUserTokens } from '../../shared/auth/user-tokens.js';
 import { scheduleUserTokenValidation } from '../../shared/auth/token-validation.js';
 import { createUserStore } from '../../shared/db/user-store.js';
 import { createStreamerStore } from '../../shared/db/streamer-store.js';
+import { createSubscriptionStore } from '../../shared/db/subscription-store.js';
 import { createHelixClient } from '../../shared/twitch/helix-client.js';
 import { createRealtimeTokens } from '../../shared/realtime-token.js';
 import { HttpError } from '../errors.js';
 import { meRoutes } from '../routes/me.routes.js';
+import { createFavoriteRateLimit } from '../rate-limits.js';
+import { createNewStreamerBudget } from '../new-streamer-budget.js';
 import { sessionMiddleware } from './session.middleware.js';
 import { twitchLoginRoutes } from './twitch-login.routes.js';
 
@@ -68,7 +72,7 @@ export function createViewerFeatures(
       onChannelConnected: async (user, scopes) => {
         await streamers.upsert(user);
         await streamers.setGrantedScopes(user.id, scopes);
-        await enqueue(subscriptions, JOBS.ensureSubscriptions, { broadcasterId: user.id });
+        await queueEnsureSubscriptions(subscriptions, user.id, { by: 'streamer' });
       },
       log,
     }),
@@ -85,6 +89,16 @@ export function createViewerFeatures(
         redisPrefix: prefix,
       }),
       subscriptions,
+      subscriptionRecords: createSubscriptionStore(knex),
+      favoriteRateLimit: createFavoriteRateLimit({
+        redis,
+        redisPrefix: prefix,
+        windowSeconds: config.rateLimits.windowSeconds,
+        max: config.favorites.changeMax,
+        log,
+      }),
+      newStreamers: createNewStreamerBudget(redis, prefix, config.favorites.newStreamersPerDay),
+      log,
       tokens: createRealtimeTokens(config.session.secret),
       realtimeUrl: config.http.realtimeUrl,
     }),

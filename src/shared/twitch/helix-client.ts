@@ -47,6 +47,14 @@ export interface HelixClientOptions {
   /** Longest wait for a refilled rate-limit bucket before giving up. */
   maxRateLimitWaitMs?: number;
   timeoutMs?: number;
+  /** Called with Twitch's `total_cost` and `max_total_cost` whenever a subscription answer has them. */
+  onCost?: (cost: SubscriptionCost) => void;
+}
+
+/** The cost budget of this client's subscriptions, as Twitch last reported it. */
+export interface SubscriptionCost {
+  total: number;
+  max: number;
 }
 
 /**
@@ -59,6 +67,10 @@ export function createHelixClient(options: HelixClientOptions) {
   const maxWait = options.maxRateLimitWaitMs ?? 60_000;
   const timeoutMs = options.timeoutMs ?? 10_000;
   let cached: string | null = null;
+  const reportCost = (body: { total_cost?: unknown; max_total_cost?: unknown }) => {
+    const { total_cost: total, max_total_cost: max } = body;
+    if (typeof total === 'number' && typeof max === 'number') options.onCost?.({ total, max });
+  };
 
   async function fetchAppToken(): Promise<string> {
     const body = new URLSearchParams({
@@ -164,10 +176,13 @@ export function createHelixClient(options: HelixClientOptions) {
           `Creating ${sub.type} failed (${response.status}): ${await errorMessage(response)}`,
         );
       }
-      return {
-        created: true,
-        subscription: ((await response.json()) as { data: TwitchSubscription[] }).data[0] ?? null,
+      const body = (await response.json()) as {
+        data: TwitchSubscription[];
+        total_cost?: number;
+        max_total_cost?: number;
       };
+      reportCost(body);
+      return { created: true, subscription: body.data[0] ?? null };
     },
 
     /** Every subscription of this client, following the cursor. */
@@ -187,7 +202,10 @@ export function createHelixClient(options: HelixClientOptions) {
         const page = (await response.json()) as {
           data: TwitchSubscription[];
           pagination?: { cursor?: string };
+          total_cost?: number;
+          max_total_cost?: number;
         };
+        reportCost(page);
         all.push(...page.data);
         cursor = page.pagination?.cursor;
       } while (cursor);

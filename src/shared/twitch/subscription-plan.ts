@@ -81,3 +81,20 @@ export function subscriptionKey(sub: NewSubscription): string {
   const condition = Object.entries(sub.condition).sort(([a], [b]) => (a < b ? -1 : 1));
   return `${sub.type}@${sub.version}:${JSON.stringify(condition)}`;
 }
+
+/** Statuses of a subscription that delivers, or soon will. */
+export const LIVE_SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set([
+  'enabled',
+  'webhook_callback_verification_pending',
+]);
+
+/** Whether every planned subscription has a live record: choosing the streamer creates nothing. */
+export function isFullySubscribed(
+  planned: readonly NewSubscription[],
+  records: ReadonlyArray<NewSubscription & { status: string }>,
+): boolean {
+  const live = new Set(
+    records.filter((r) => LIVE_SUBSCRIPTION_STATUSES.has(r.status)).map(subscriptionKey),
+  );
+  return planned.every((p) => live.has(subscriptionKey(p)));
+}

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { JOBS, enqueue } from '../../shared/queues.js';
+import { queueEnsureSubscriptions } from '../../shared/subscription-jobs.js';
 import { subscriptionKey } from '../../shared/twitch/subscription-plan.js';
 import type { SubscriptionDeps } from './ensure-subscriptions.processor.js';
 
@@ -82,7 +82,7 @@ export function createReconcileSubscriptionsProcessor(deps: ReconcileDeps) {
       }
     }
     for (const broadcasterId of wanted) {
-      await enqueue(deps.subscriptionsQueue, JOBS.ensureSubscriptions, { broadcasterId });
+      await queueEnsureSubscriptions(deps.subscriptionsQueue, broadcasterId, { by: 'reconcile' });
       summary.ensured++;
     }
     deps.log.info(

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from '../helpers/processes.js';
+
+const PROMETHEUS_DIR = path.join(repoRoot, 'docker/prometheus');
+
+function hasPromtool(): boolean {
+  try {
+    execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** promtool in docker/prometheus; its whole output, for the assertion message. */
+function promtool(...args: string[]) {
+  const run = spawnSync('promtool', args, { cwd: PROMETHEUS_DIR, encoding: 'utf8' });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+describe('Prometheus alert rules (docker/prometheus) under the real promtool', function () {
+  this.timeout(30_000);
+  before(function () {
+    if (!hasPromtool()) {
+      console.log(
+        '      promtool is not installed (apt-get install prometheus): rules not checked',
+      );
+      this.skip();
+    }
+  });
+
+  it('are valid rules', () => {
+    const check = promtool('check', 'rules', 'alerts.yml');
+    assert.equal(check.status, 0, check.output);
+    assert.match(check.output, /SUCCESS: \d+ rules found/);
+  });
+
+  it('fire as alerts.test.yml expects: the EventSub cost budget at 80 % and 95 %', () => {
+    const test = promtool('test', 'rules', 'alerts.test.yml');
+    assert.equal(test.status, 0, test.output);
+    assert.match(test.output, /SUCCESS/);
+  });
+});
