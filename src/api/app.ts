@@ -33,8 +33,14 @@ export interface WebDeps {
   drain?: Drain;
   /** The operators' queue dashboard, mounted after the session at its own path. */
   queueDashboard?: { path: string; router: Router };
-  /** Request timing and webhook outcomes, and the guarded `GET /metrics` that serves them. */
-  metrics?: { record: RecordRequest; serve: RequestHandler };
+  /**
+   * Request timing and webhook outcomes, and the guarded `GET /metrics` that serves them: `serve`
+   * answers and returns true, or returns false for a path that is not its own.
+   */
+  metrics?: {
+    record: RecordRequest;
+    serve: (req: IncomingMessage, res: ServerResponse) => boolean;
+  };
 }
 
 /**
@@ -71,7 +77,13 @@ function createExpressApp(deps: WebDeps) {
     app.use('/auth', deps.rateLimits.auth);
     app.use('/api', deps.rateLimits.api);
   }
-  if (deps.metrics) app.get('/metrics', deps.metrics.serve);
+  if (deps.metrics) {
+    const { serve } = deps.metrics;
+    // A path the route matches but serve does not (its matching differs) goes on to the 404.
+    app.get('/metrics', (req, res, next) => {
+      if (!serve(req, res)) next();
+    });
+  }
   app.use(deps.pages);
   app.use(deps.viewer);
   if (deps.queueDashboard) app.use(deps.queueDashboard.path, deps.queueDashboard.router);

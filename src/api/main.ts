@@ -68,7 +68,7 @@ const app = createWebApp({
   },
   metrics: {
     record: httpMetrics(metrics),
-    serve: (req, res) => void metricsEndpoint(req, res),
+    serve: metricsEndpoint,
   },
   viewer: viewer.router,
   rateLimits: createRateLimits({

@@ -5,6 +5,7 @@ import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
 
 const API_MAX = 6;
 const AUTH_MAX = 4;
+const METRICS_TOKEN = 'http-abuse-metrics-token';
 
 describe('HTTP abuse: rate limits shared by every web node, body limits', function () {
   this.timeout(60_000);
@@ -19,6 +20,7 @@ describe('HTTP abuse: rate limits shared by every web node, body limits', functi
         RATE_LIMIT_WINDOW_SECONDS: '60',
         RATE_LIMIT_API_MAX: String(API_MAX),
         RATE_LIMIT_AUTH_MAX: String(AUTH_MAX),
+        METRICS_TOKEN,
       },
     }));
     secondWeb = await stack.startWebNode('web2');
@@ -116,5 +118,20 @@ describe('HTTP abuse: rate limits shared by every web node, body limits', functi
       favorite: { login: string };
     };
     assert.equal(me.favorite.login, 'kept_favorite', 'a refused body changes nothing');
+  });
+  it('answers every spelling of /metrics at once, as /metrics or 404, never holding the connection', async () => {
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${stack.webUrl}${path}`, { headers, signal: AbortSignal.timeout(2000) });
+    for (const path of ['/metrics', '/metrics/', '/METRICS', '/Metrics', '/metrics?x=1']) {
+      const open = await get(path);
+      assert.equal(open.status, 401, path);
+      assert.equal(((await open.json()) as { error: { code: string } }).error.code, 'unauthorized');
+      const scraped = await get(path, { authorization: `bearer ${METRICS_TOKEN}` });
+      assert.equal(scraped.status, 200, path);
+      assert.match(await scraped.text(), /^streamfeed_http_request_duration_seconds/m, path);
+    }
+    for (const path of ['/metrics//', '/metrics/x', '/metricsx', '/METRICS.txt']) {
+      assert.equal((await get(path)).status, 404, path);
+    }
   });
 });
