@@ -3,7 +3,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../shared/logger.js';
 import type { FeedCache } from '../shared/feed/feed-cache.js';
-import { readiness, type ReadinessCheck } from '../shared/health.js';
+import { readinessProbe, type ReadinessCheck } from '../shared/health.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { createEventSubIntake, isEventSubCallback } from './webhooks/eventsub-intake.js';
 import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
@@ -92,12 +92,13 @@ function createExpressApp(deps: WebDeps) {
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  const readiness = readinessProbe(deps.readinessChecks, deps.log.child({ scope: 'api' }));
   app.get('/readyz', async (_req, res) => {
     if (deps.drain?.draining) {
       res.status(503).json({ ok: false, checks: { shutdown: 'draining' } });
       return;
     }
-    const result = await readiness(deps.readinessChecks);
+    const result = await readiness();
     res.status(result.ok ? 200 : 503).json(result);
   });
 
