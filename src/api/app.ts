@@ -10,10 +10,13 @@ import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
 import type { Drain } from './drain.js';
 import { observeRequests } from './request-log.js';
+import { sameOrigin } from './auth/same-origin.js';
 import type { RecordRequest } from './http-metrics.js';
 
 export interface WebDeps {
   log: Logger;
+  /** `PUBLIC_URL`: state-changing requests from any other origin are refused. */
+  publicUrl: string;
   eventSubSecret: string;
   webhookBodyLimit: number;
   callbacks: Queue;
@@ -73,6 +76,7 @@ function createExpressApp(deps: WebDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
+  app.use(sameOrigin(deps.publicUrl));
   if (deps.rateLimits) {
     app.use('/auth', deps.rateLimits.auth);
     app.use('/api', deps.rateLimits.api);

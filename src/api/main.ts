@@ -50,6 +50,7 @@ const metricsEndpoint = serveMetrics(metrics, config.metricsToken);
 const viewer = createViewerFeatures(config, redis, knex, log);
 const app = createWebApp({
   log,
+  publicUrl: config.http.publicUrl,
   eventSubSecret: config.twitch.eventSubSecret,
   webhookBodyLimit: config.webhook.bodyLimit,
   callbacks,
