@@ -7,6 +7,7 @@ import { readinessProbe, type ReadinessCheck } from '../shared/health.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { createEventSubIntake, isEventSubCallback } from './webhooks/eventsub-intake.js';
 import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
+import { declaresMoreThan, tooLarge } from './webhooks/raw-body.js';
 import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
 import type { Drain } from './drain.js';
 import { observeRequests } from './request-log.js';
@@ -46,11 +47,17 @@ export interface WebDeps {
   };
 }
 
+export interface WebHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** For the server's `checkContinue` event: requests that send `Expect: 100-continue`. */
+  checkContinue: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
 /**
  * `web`'s request handler: every request is observed (id, drain, metrics); EventSub callbacks go
  * to the intake, which reads the raw bytes itself, and everything else to the Express app.
  */
-export function createWebApp(deps: WebDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createWebApp(deps: WebDeps): WebHandler {
   const observe = observeRequests({
     log: deps.log,
     drain: deps.drain,
@@ -65,17 +72,29 @@ export function createWebApp(deps: WebDeps): (req: IncomingMessage, res: ServerR
     log: deps.log.child({ scope: 'api' }),
   });
   const app = createExpressApp(deps);
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     observe(req, res);
     if (isEventSubCallback(req)) intake(req, res);
     else app(req, res);
   };
+  return Object.assign(handle, {
+    // No route takes more than the webhook limit: a larger body is refused (413, see above)
+    // without the 100 Continue that would invite the client to send it.
+    checkContinue: (req: IncomingMessage, res: ServerResponse) => {
+      if (!declaresMoreThan(req, deps.webhookBodyLimit)) res.writeContinue();
+      handle(req, res);
+    },
+  });
 }
 
 function createExpressApp(deps: WebDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
+  // Refused before any route reads it: no route takes more than a webhook.
+  app.use((req, _res, next) => {
+    next(declaresMoreThan(req, deps.webhookBodyLimit) ? tooLarge(true) : undefined);
+  });
   app.use(sameOrigin(deps.publicUrl));
   if (deps.rateLimits) {
     app.use('/auth', deps.rateLimits.auth);

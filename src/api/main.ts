@@ -86,6 +86,8 @@ const app = createWebApp({
 });
 
 const server = createServer(app);
+// Expect: 100-continue: web decides, so that an oversized body is refused rather than invited.
+server.on('checkContinue', app.checkContinue);
 server.keepAliveTimeout = 65_000;
 server.listen(config.http.port, () => {
   log.info({ port: config.http.port }, `web listening on port ${config.http.port}`);
