@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startStackWithSimulator, type RunningSimulator } from '../helpers/simulator.js';
 import type { Stack } from '../helpers/stack.js';
 import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
@@ -132,6 +135,27 @@ describe('HTTP abuse: rate limits shared by every web node, body limits', functi
     }
     for (const path of ['/metrics//', '/metrics/x', '/metricsx', '/METRICS.txt']) {
       assert.equal((await get(path)).status, 404, path);
+    }
+  });
+  it('serves no source map of the client, not even one left in the public folder', async () => {
+    const page = await (await fetch(`${stack.webUrl}/`)).text();
+    const assets = [...page.matchAll(/"\/((?:app|style)-[A-Z0-9]{8}\.(?:js|css))"/g)].map(
+      (m) => m[1]!,
+    );
+    assert.equal(assets.length, 2, page);
+    for (const asset of assets) {
+      const served = await fetch(`${stack.webUrl}/${asset}`);
+      assert.equal(served.status, 200, asset);
+      assert.doesNotMatch(await served.text(), /sourceMappingURL/, asset);
+      assert.equal((await fetch(`${stack.webUrl}/${asset}.map`)).status, 404, `${asset}.map`);
+    }
+    const stale = `stale-${randomUUID()}.js.map`;
+    const file = fileURLToPath(new URL(`../../dist/public/${stale}`, import.meta.url));
+    writeFileSync(file, '{"version":3,"sources":["secret.ts"]}');
+    try {
+      assert.equal((await fetch(`${stack.webUrl}/${stale}`)).status, 404);
+    } finally {
+      rmSync(file);
     }
   });
 });
