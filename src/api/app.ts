@@ -3,17 +3,21 @@ import express, { type RequestHandler, type Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../shared/logger.js';
 import type { FeedCache } from '../shared/feed/feed-cache.js';
-import { readiness, type ReadinessCheck } from '../shared/health.js';
+import { readinessProbe, type ReadinessCheck } from '../shared/health.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { createEventSubIntake, isEventSubCallback } from './webhooks/eventsub-intake.js';
 import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
+import { declaresMoreThan, tooLarge } from './webhooks/raw-body.js';
 import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
 import type { Drain } from './drain.js';
 import { observeRequests } from './request-log.js';
+import { sameOrigin } from './auth/same-origin.js';
 import type { RecordRequest } from './http-metrics.js';
 
 export interface WebDeps {
   log: Logger;
+  /** `PUBLIC_URL`: state-changing requests from any other origin are refused. */
+  publicUrl: string;
   eventSubSecret: string;
   webhookBodyLimit: number;
   callbacks: Queue;
@@ -33,15 +37,27 @@ export interface WebDeps {
   drain?: Drain;
   /** The operators' queue dashboard, mounted after the session at its own path. */
   queueDashboard?: { path: string; router: Router };
-  /** Request timing and webhook outcomes, and the guarded `GET /metrics` that serves them. */
-  metrics?: { record: RecordRequest; serve: RequestHandler };
+  /**
+   * Request timing and webhook outcomes, and the guarded `GET /metrics` that serves them: `serve`
+   * answers and returns true, or returns false for a path that is not its own.
+   */
+  metrics?: {
+    record: RecordRequest;
+    serve: (req: IncomingMessage, res: ServerResponse) => boolean;
+  };
+}
+
+export interface WebHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** For the server's `checkContinue` event: requests that send `Expect: 100-continue`. */
+  checkContinue: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /**
  * `web`'s request handler: every request is observed (id, drain, metrics); EventSub callbacks go
  * to the intake, which reads the raw bytes itself, and everything else to the Express app.
  */
-export function createWebApp(deps: WebDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createWebApp(deps: WebDeps): WebHandler {
   const observe = observeRequests({
     log: deps.log,
     drain: deps.drain,
@@ -56,22 +72,41 @@ export function createWebApp(deps: WebDeps): (req: IncomingMessage, res: ServerR
     log: deps.log.child({ scope: 'api' }),
   });
   const app = createExpressApp(deps);
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     observe(req, res);
     if (isEventSubCallback(req)) intake(req, res);
     else app(req, res);
   };
+  return Object.assign(handle, {
+    // No route takes more than the webhook limit: a larger body is refused (413, see above)
+    // without the 100 Continue that would invite the client to send it.
+    checkContinue: (req: IncomingMessage, res: ServerResponse) => {
+      if (!declaresMoreThan(req, deps.webhookBodyLimit)) res.writeContinue();
+      handle(req, res);
+    },
+  });
 }
 
 function createExpressApp(deps: WebDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
+  // Refused before any route reads it: no route takes more than a webhook.
+  app.use((req, _res, next) => {
+    next(declaresMoreThan(req, deps.webhookBodyLimit) ? tooLarge(true) : undefined);
+  });
+  app.use(sameOrigin(deps.publicUrl));
   if (deps.rateLimits) {
     app.use('/auth', deps.rateLimits.auth);
     app.use('/api', deps.rateLimits.api);
   }
-  if (deps.metrics) app.get('/metrics', deps.metrics.serve);
+  if (deps.metrics) {
+    const { serve } = deps.metrics;
+    // A path the route matches but serve does not (its matching differs) goes on to the 404.
+    app.get('/metrics', (req, res, next) => {
+      if (!serve(req, res)) next();
+    });
+  }
   app.use(deps.pages);
   app.use(deps.viewer);
   if (deps.queueDashboard) app.use(deps.queueDashboard.path, deps.queueDashboard.router);
@@ -80,12 +115,13 @@ function createExpressApp(deps: WebDeps) {
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  const readiness = readinessProbe(deps.readinessChecks, deps.log.child({ scope: 'api' }));
   app.get('/readyz', async (_req, res) => {
     if (deps.drain?.draining) {
       res.status(503).json({ ok: false, checks: { shutdown: 'draining' } });
       return;
     }
-    const result = await readiness(deps.readinessChecks);
+    const result = await readiness();
     res.status(result.ok ? 200 : 503).json(result);
   });
 

@@ -50,6 +50,7 @@ const metricsEndpoint = serveMetrics(metrics, config.metricsToken);
 const viewer = createViewerFeatures(config, redis, knex, log);
 const app = createWebApp({
   log,
+  publicUrl: config.http.publicUrl,
   eventSubSecret: config.twitch.eventSubSecret,
   webhookBodyLimit: config.webhook.bodyLimit,
   callbacks,
@@ -68,7 +69,7 @@ const app = createWebApp({
   },
   metrics: {
     record: httpMetrics(metrics),
-    serve: (req, res) => void metricsEndpoint(req, res),
+    serve: metricsEndpoint,
   },
   viewer: viewer.router,
   rateLimits: createRateLimits({
@@ -85,6 +86,8 @@ const app = createWebApp({
 });
 
 const server = createServer(app);
+// Expect: 100-continue: web decides, so that an oversized body is refused rather than invited.
+server.on('checkContinue', app.checkContinue);
 server.keepAliveTimeout = 65_000;
 server.listen(config.http.port, () => {
   log.info({ port: config.http.port }, `web listening on port ${config.http.port}`);

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
+import type { Logger } from './logger.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -25,22 +26,65 @@ export const databaseCheck = (knex: Knex): ReadinessCheck => ({
   check: () => knex.raw('select 1'),
 });
 
-/** Runs every check with a timeout; `ok` only when all pass. */
-export async function readiness(
-  checks: ReadinessCheck[],
-  timeoutMs = 2000,
-): Promise<{ ok: boolean; checks: Record<string, string> }> {
+/** What `/readyz` shows: which dependency is down, never why (the reason names hosts and users). */
+export interface Readiness {
+  ok: boolean;
+  checks: Record<string, 'ok' | 'down'>;
+}
+
+interface CheckOutcome {
+  name: string;
+  /** Undefined when the check passed. */
+  reason?: string;
+}
+
+async function runChecks(checks: ReadinessCheck[], timeoutMs: number): Promise<CheckOutcome[]> {
   const results = await Promise.allSettled(
     checks.map((c) => withTimeout(c.check(), timeoutMs, c.name)),
   );
-  const report: Record<string, string> = {};
-  results.forEach((result, i) => {
-    report[checks[i]!.name] =
+  return results.map((result, i) => ({
+    name: checks[i]!.name,
+    reason:
       result.status === 'fulfilled'
-        ? 'ok'
-        : String((result.reason as Error)?.message ?? result.reason);
-  });
-  return { ok: results.every((r) => r.status === 'fulfilled'), checks: report };
+        ? undefined
+        : String((result.reason as Error)?.message ?? result.reason),
+  }));
+}
+
+const toReadiness = (outcomes: CheckOutcome[]): Readiness => ({
+  ok: outcomes.every((o) => o.reason === undefined),
+  checks: Object.fromEntries(outcomes.map((o) => [o.name, o.reason === undefined ? 'ok' : 'down'])),
+});
+
+/** Runs every check with a timeout; `ok` only when all pass. */
+export async function readiness(checks: ReadinessCheck[], timeoutMs = 2000): Promise<Readiness> {
+  return toReadiness(await runChecks(checks, timeoutMs));
+}
+
+/**
+ * `readiness` for a public endpoint that also keeps the reasons in the log: one line when a
+ * dependency goes down (with why) and one when it is back, not one per probe, so that a
+ * balancer probing every second does not flood the log.
+ */
+export function readinessProbe(
+  checks: ReadinessCheck[],
+  log: Logger,
+  timeoutMs = 2000,
+): () => Promise<Readiness> {
+  const down = new Map<string, string>();
+  return async () => {
+    const outcomes = await runChecks(checks, timeoutMs);
+    for (const { name, reason } of outcomes) {
+      if (reason !== undefined && !down.has(name)) {
+        down.set(name, reason);
+        log.warn({ dependency: name, reason }, `Readiness: ${name} is down: ${reason}`);
+      } else if (reason === undefined && down.has(name)) {
+        down.delete(name);
+        log.info({ dependency: name }, `Readiness: ${name} is back`);
+      }
+    }
+    return toReadiness(outcomes);
+  };
 }
 
 /**

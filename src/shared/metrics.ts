@@ -100,18 +100,23 @@ export function createJobTimings(registry: Registry) {
   };
 }
 
+/** `/metrics`, matched as Express matches routes: any letter case, one trailing slash allowed. */
+const METRICS_PATH = /^\/metrics\/?$/i;
+/** RFC 7235: the auth scheme is case-insensitive, and one or more spaces precede the token. */
+const BEARER = /^bearer +(\S+) *$/i;
+
 /**
  * `GET /metrics` for a plain Node HTTP server: Prometheus text for a caller that presents
  * `Authorization: Bearer <token>`, 401 for anyone else, 404 when no token is configured (metrics
- * are then off, rather than open). Returns false for any other path.
+ * are then off, rather than open). Returns false for any other path: the caller must answer it.
  */
 export function serveMetrics(
   registry: Registry,
   token: string | undefined,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const expected = token ? Buffer.from(`Bearer ${token}`) : undefined;
+  const expected = token ? Buffer.from(token) : undefined;
   return (req, res) => {
-    if ((req.url ?? '').split('?')[0] !== '/metrics') return false;
+    if (!METRICS_PATH.test((req.url ?? '').split('?')[0]!)) return false;
     const send = (status: number, message: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(
@@ -122,7 +127,7 @@ export function serveMetrics(
       send(404, 'Metrics are off: set METRICS_TOKEN to turn them on');
       return true;
     }
-    const presented = Buffer.from(req.headers.authorization ?? '');
+    const presented = Buffer.from(BEARER.exec(req.headers.authorization ?? '')?.[1] ?? '');
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
       send(401, 'Metrics need Authorization: Bearer <METRICS_TOKEN>', {
         'www-authenticate': 'Bearer realm="metrics"',

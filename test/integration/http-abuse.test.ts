@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startStackWithSimulator, type RunningSimulator } from '../helpers/simulator.js';
 import type { Stack } from '../helpers/stack.js';
 import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
 
 const API_MAX = 6;
 const AUTH_MAX = 4;
+const METRICS_TOKEN = 'http-abuse-metrics-token';
 
 describe('HTTP abuse: rate limits shared by every web node, body limits', function () {
   this.timeout(60_000);
@@ -19,6 +23,7 @@ describe('HTTP abuse: rate limits shared by every web node, body limits', functi
         RATE_LIMIT_WINDOW_SECONDS: '60',
         RATE_LIMIT_API_MAX: String(API_MAX),
         RATE_LIMIT_AUTH_MAX: String(AUTH_MAX),
+        METRICS_TOKEN,
       },
     }));
     secondWeb = await stack.startWebNode('web2');
@@ -116,5 +121,41 @@ describe('HTTP abuse: rate limits shared by every web node, body limits', functi
       favorite: { login: string };
     };
     assert.equal(me.favorite.login, 'kept_favorite', 'a refused body changes nothing');
+  });
+  it('answers every spelling of /metrics at once, as /metrics or 404, never holding the connection', async () => {
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${stack.webUrl}${path}`, { headers, signal: AbortSignal.timeout(2000) });
+    for (const path of ['/metrics', '/metrics/', '/METRICS', '/Metrics', '/metrics?x=1']) {
+      const open = await get(path);
+      assert.equal(open.status, 401, path);
+      assert.equal(((await open.json()) as { error: { code: string } }).error.code, 'unauthorized');
+      const scraped = await get(path, { authorization: `bearer ${METRICS_TOKEN}` });
+      assert.equal(scraped.status, 200, path);
+      assert.match(await scraped.text(), /^streamfeed_http_request_duration_seconds/m, path);
+    }
+    for (const path of ['/metrics//', '/metrics/x', '/metricsx', '/METRICS.txt']) {
+      assert.equal((await get(path)).status, 404, path);
+    }
+  });
+  it('serves no source map of the client, not even one left in the public folder', async () => {
+    const page = await (await fetch(`${stack.webUrl}/`)).text();
+    const assets = [...page.matchAll(/"\/((?:app|style)-[A-Z0-9]{8}\.(?:js|css))"/g)].map(
+      (m) => m[1]!,
+    );
+    assert.equal(assets.length, 2, page);
+    for (const asset of assets) {
+      const served = await fetch(`${stack.webUrl}/${asset}`);
+      assert.equal(served.status, 200, asset);
+      assert.doesNotMatch(await served.text(), /sourceMappingURL/, asset);
+      assert.equal((await fetch(`${stack.webUrl}/${asset}.map`)).status, 404, `${asset}.map`);
+    }
+    const stale = `stale-${randomUUID()}.js.map`;
+    const file = fileURLToPath(new URL(`../../dist/public/${stale}`, import.meta.url));
+    writeFileSync(file, '{"version":3,"sources":["secret.ts"]}');
+    try {
+      assert.equal((await fetch(`${stack.webUrl}/${stale}`)).status, 404);
+    } finally {
+      rmSync(file);
+    }
   });
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { io as connectSocket } from 'socket.io-client';
 import { EVENTSUB_SECRET, type Stack } from '../helpers/stack.js';
 import {
@@ -10,6 +12,7 @@ import {
 } from '../helpers/simulator.js';
 import { deliver } from '../helpers/twitch.js';
 import { Browser } from '../helpers/cookie-browser.js';
+import { launchChromium } from '../helpers/browser.js';
 
 describe('Twitch login, favourite and realtime token', function () {
   this.timeout(60_000);
@@ -217,5 +220,96 @@ describe('Twitch login, favourite and realtime token', function () {
       status = (await browser.get(`${stack.webUrl}/api/me`)).status;
     }
     assert.equal(status, 401);
+  });
+  it('refuses a cross-site logout or favourite change with 403, and the session goes on', async () => {
+    const browser = await logIn('viewer_six');
+    sim.state.addUser('cross_site_fav');
+    const logOut = (headers: Record<string, string>) =>
+      browser.get(`${stack.webUrl}/auth/logout`, { method: 'POST', headers });
+    const crossSite: Array<Record<string, string>> = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { origin: stack.webUrl.replace('127.0.0.1', 'localhost') },
+      // Browsers that leave Origin out still say where a request comes from.
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { referer: 'https://evil.example/page' },
+    ];
+    for (const headers of crossSite) {
+      const refused = await logOut(headers);
+      assert.equal(refused.status, 403, JSON.stringify(headers));
+      const body = (await refused.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'cross_origin');
+      assert.match(body.error.message, /Cross-site request refused: POST \/auth\/logout/);
+      assert.ok(!refused.headers.getSetCookie().length, 'the cookie is left alone');
+      assert.equal((await browser.get(`${stack.webUrl}/api/me`)).status, 200, 'still logged in');
+    }
+    const favorite = await browser.get(`${stack.webUrl}/api/me/favorite`, {
+      method: 'PUT',
+      body: JSON.stringify({ login: 'cross_site_fav' }),
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+    });
+    assert.equal(favorite.status, 403);
+    assert.equal(
+      ((await favorite.json()) as { error: { code: string } }).error.code,
+      'cross_origin',
+    );
+    const me = (await (await browser.get(`${stack.webUrl}/api/me`)).json()) as {
+      favorite: unknown;
+    };
+    assert.equal(me.favorite, null, 'the favourite did not change');
+
+    const out = await logOut({ origin: stack.webUrl, 'sec-fetch-site': 'same-origin' });
+    assert.equal(out.status, 204, 'the page itself still logs out');
+    assert.equal((await browser.get(`${stack.webUrl}/api/me`)).status, 401);
+  });
+
+  it("keeps a viewer logged in when another site's form posts to /auth/logout (Chromium)", async () => {
+    const jar = await logIn('viewer_seven');
+    const attacker = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(
+        `<form method="POST" action="${stack.webUrl}/auth/logout"></form>` +
+          '<script>document.forms[0].submit()</script>',
+      );
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    // localhost and 127.0.0.1 are different sites to a browser.
+    const attackerUrl = `http://localhost:${(attacker.address() as AddressInfo).port}/`;
+    const chromium = await launchChromium();
+    try {
+      const context = await chromium.newContext();
+      await context.addCookies([
+        {
+          name: 'sf.sid',
+          value: jar.cookies.get('sf.sid')!,
+          url: stack.webUrl,
+          httpOnly: true,
+          sameSite: 'Lax',
+        },
+      ]);
+      const page = await context.newPage();
+      const posted = page.waitForResponse((r) => r.url() === `${stack.webUrl}/auth/logout`);
+      await page.goto(attackerUrl);
+      const response = await posted;
+      assert.equal(response.request().method(), 'POST');
+      assert.equal(await response.request().headerValue('origin'), attackerUrl.slice(0, -1));
+      assert.equal(response.status(), 403);
+      const cookies = await context.cookies(stack.webUrl);
+      assert.equal(cookies.find((c) => c.name === 'sf.sid')?.value, jar.cookies.get('sf.sid'));
+      assert.equal((await jar.get(`${stack.webUrl}/api/me`)).status, 200, 'the session lives');
+
+      // The page's own logout, from PUBLIC_URL's origin, still works in the same browser.
+      await page.goto(`${stack.webUrl}/api/config`);
+      const status = await page.evaluate(
+        async () => (await fetch('/auth/logout', { method: 'POST' })).status,
+      );
+      assert.equal(status, 204);
+      assert.ok(!(await context.cookies(stack.webUrl)).some((c) => c.name === 'sf.sid'));
+      assert.equal((await jar.get(`${stack.webUrl}/api/me`)).status, 401);
+    } finally {
+      await chromium.close();
+      attacker.close();
+    }
   });
 });

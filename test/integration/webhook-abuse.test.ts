@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { eventSubHeaders } from '../../src/shared/twitch/eventsub-delivery.js';
 import { createRejectedCallbacks } from '../../src/api/webhooks/rejected-callbacks.js';
 import { MAX_JSON_DEPTH } from '../../src/api/webhooks/callback-body.js';
@@ -238,5 +239,108 @@ describe('webhook abuse: malformed callbacks are refused without queuing', funct
       'the processor dropped the replay',
     );
     assert.equal((await stack.knex('events').where({ broadcaster_id: '8002' })).length, 1);
+  });
+  /**
+   * Sends `head` (request line and headers) on a raw socket and collects what comes back until
+   * the server closes or `ms` pass. `onText` sees each step and may write more, as a body.
+   */
+  const rawExchange = (
+    head: string,
+    onText: (text: string, write: (data: string) => void) => void = () => undefined,
+    ms = 3000,
+  ) =>
+    new Promise<{ text: string; closed: boolean }>((resolve, reject) => {
+      const { hostname, port } = new URL(stack.webUrl);
+      const socket = connect(Number(port), hostname, () => socket.write(head));
+      let text = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ text, closed: false });
+      }, ms);
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        onText(text, (data) => socket.write(data));
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ text, closed: true });
+      });
+      socket.on('error', reject);
+    });
+  const LIMIT = 1024 * 1024;
+  const headOf = (method: string, path: string, headers: Record<string, string>) =>
+    `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('') +
+    '\r\n';
+
+  it('refuses a body declared over the limit with 413 before it is sent, and closes, with or without Expect', async () => {
+    const before = await jobsOnRecord();
+    const signed = eventSubHeaders(EVENTSUB_SECRET, {
+      messageType: 'notification',
+      body: '{}',
+      ...asFollow,
+    });
+    const declared = {
+      ...signed,
+      'content-type': 'application/json',
+      'content-length': String(LIMIT + 1),
+    };
+    const cases: Array<[string, string, Record<string, string>]> = [
+      ['POST', '/webhooks/twitch', declared],
+      ['POST', '/webhooks/twitch', { ...declared, expect: '100-continue' }],
+      ['PUT', '/api/me/favorite', { 'content-length': String(LIMIT + 1) }],
+      ['PUT', '/api/me/favorite', { 'content-length': '999999999', expect: '100-continue' }],
+    ];
+    for (const [method, path, headers] of cases) {
+      const name = `${method} ${path} ${headers.expect ?? ''}`;
+      const started = performance.now();
+      // Not a byte of the body is sent: the answer must not wait for it.
+      const { text, closed } = await rawExchange(headOf(method, path, headers));
+      assert.match(text, /^HTTP\/1\.1 413 /, `${name}: ${text.slice(0, 60)}`);
+      assert.doesNotMatch(text, /100 Continue/, name);
+      assert.match(text, /\r\nconnection: close\r\n/i, name);
+      assert.equal(errorCode(text.slice(text.indexOf('\r\n\r\n') + 4)), 'payload_too_large');
+      assert.ok(closed, `${name}: the server closes the connection`);
+      assert.ok(performance.now() - started < 2000, name);
+    }
+    assert.equal(await jobsOnRecord(), before, 'nothing was queued');
+  });
+
+  it('answers Expect: 100-continue with 100 Continue for a body within the limit, then takes it', async () => {
+    const body = notificationBody(follow('8010', '8'));
+    const headers = {
+      ...eventSubHeaders(EVENTSUB_SECRET, { messageType: 'notification', body, ...asFollow }),
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      expect: '100-continue',
+      connection: 'close',
+    };
+    let sent = false;
+    const { text } = await rawExchange(headOf('POST', '/webhooks/twitch', headers), (t, write) => {
+      if (!sent && t.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+        sent = true;
+        write(body);
+      }
+    });
+    assert.ok(sent, `100 Continue first: ${text.slice(0, 60)}`);
+    assert.match(text, /\r\n\r\nHTTP\/1\.1 202 /);
+  });
+
+  it('answers a signed challenge whose body is JSON but not an object with a message that says so', async () => {
+    for (const [body, message] of [
+      ['null', 'Verification body is null, not a JSON object'],
+      ['[]', 'Verification body is an array, not a JSON object'],
+      ['{"challenge": 1}', 'Verification body has no challenge'],
+    ]) {
+      const result = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+        body: body!,
+        messageType: 'webhook_callback_verification',
+        ...asFollow,
+      });
+      assert.equal(result.status, 400, body);
+      assert.deepEqual(JSON.parse(result.body), { error: { code: 'bad_request', message } });
+    }
   });
 });

@@ -48,3 +48,43 @@ describe('the /metrics endpoint', () => {
     }
   });
 });
+
+describe('the /metrics endpoint, as clients may spell it', () => {
+  const TOKEN = 'a-token-of-sixteen-chars';
+
+  it('takes the Bearer scheme in any letter case (RFC 7235), and nothing but the token', async () => {
+    const { server, url } = await serve(TOKEN);
+    try {
+      for (const scheme of ['bearer', 'BEARER', 'Bearer', 'bEaReR']) {
+        const response = await fetch(`${url}/metrics`, {
+          headers: { authorization: `${scheme} ${TOKEN}` },
+        });
+        assert.equal(response.status, 200, scheme);
+        assert.match(await response.text(), /^streamfeed_test_total/m, scheme);
+      }
+      for (const wrong of [`Basic ${TOKEN}`, `Bearer${TOKEN}`, TOKEN, `Bearer ${TOKEN} x`]) {
+        const response = await fetch(`${url}/metrics`, { headers: { authorization: wrong } });
+        assert.equal(response.status, 401, wrong);
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  it('answers /metrics/, /METRICS and /Metrics as /metrics, with or without a token', async () => {
+    for (const token of [TOKEN, undefined]) {
+      const { server, url } = await serve(token);
+      try {
+        for (const path of ['/metrics/', '/METRICS', '/Metrics', '/metrics/?x=1']) {
+          const response = await fetch(`${url}${path}`, {
+            headers: { authorization: `Bearer ${TOKEN}` },
+          });
+          assert.equal(response.status, token ? 200 : 404, `${path} with token ${token}`);
+        }
+        assert.equal((await fetch(`${url}/metrics//`)).status, 418, 'not its path');
+      } finally {
+        server.close();
+      }
+    }
+  });
+});

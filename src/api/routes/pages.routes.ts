@@ -11,7 +11,9 @@ export interface PageOptions {
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
-const HASHED = /-[A-Z0-9]{8}\.(js|css)(\.map)?$/;
+const HASHED = /-[A-Z0-9]{8}\.(js|css)$/;
+/** Source maps are never served (the build keeps them out of public/ too): they are for operators. */
+const SOURCE_MAP = /\.map$/i;
 
 const wsOrigin = (url: string) => new URL(url).origin.replace(/^http/, 'ws');
 
@@ -54,16 +56,18 @@ export function pageRoutes(options: PageOptions): Router {
   router.get(['/', '/index.html'], (_req, res) => {
     res.set('cache-control', 'no-cache').sendFile(path.join(PUBLIC_DIR, 'index.html'));
   });
-  router.use(
-    express.static(PUBLIC_DIR, {
-      index: false,
-      setHeaders: (res, file) => {
-        res.setHeader(
-          'cache-control',
-          HASHED.test(file) ? 'public, max-age=31536000, immutable' : 'public, max-age=3600',
-        );
-      },
-    }),
-  );
+  const assets = express.static(PUBLIC_DIR, {
+    index: false,
+    setHeaders: (res, file) => {
+      res.setHeader(
+        'cache-control',
+        HASHED.test(file) ? 'public, max-age=31536000, immutable' : 'public, max-age=3600',
+      );
+    },
+  });
+  router.use((req, res, next) => {
+    if (SOURCE_MAP.test(req.path)) next();
+    else assets(req, res, next);
+  });
   return router;
 }

@@ -34,6 +34,32 @@ export function jsonDepth(text: string, stopAbove = MAX_JSON_DEPTH): number {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** What a JSON value is, for a message that says what was expected instead. */
+const kindOf = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+
+/**
+ * The `challenge` of a signed verification request (PROTOCOL.md section 1.4), or why there is
+ * none: the body is not JSON, is JSON but not an object (`null`, an array, a number), or has no
+ * non-empty string `challenge`.
+ */
+export function verificationChallenge(body: string): { challenge: string } | { problem: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { problem: 'Verification body is not JSON' };
+  }
+  if (!isObject(parsed)) {
+    return { problem: `Verification body is ${kindOf(parsed)}, not a JSON object` };
+  }
+  const { challenge } = parsed;
+  if (typeof challenge !== 'string' || challenge === '') {
+    return { problem: 'Verification body has no challenge' };
+  }
+  return { challenge };
+}
+
 /**
  * Why a signed notification or revocation body cannot be processed, or null when it has the
  * shape PROTOCOL.md section 1.3 gives: `subscription` with a `type`, and an `event` for a

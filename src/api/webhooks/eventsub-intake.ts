@@ -11,7 +11,7 @@ import {
 import { verifyEventSubSignature } from '../../shared/twitch/signature.js';
 import { HttpError, badRequest, errorBody, forbidden, unavailable } from '../errors.js';
 import { setOutcome } from '../http-metrics.js';
-import { callbackBodyProblem } from './callback-body.js';
+import { callbackBodyProblem, verificationChallenge } from './callback-body.js';
 import { REJECTED_BODY_CHARS, type RejectedCallbacks } from './rejected-callbacks.js';
 import { readRawBody } from './raw-body.js';
 
@@ -138,15 +138,9 @@ export function createEventSubIntake(
     }
 
     if (messageType === MESSAGE_TYPES.verification) {
-      let challenge: unknown;
-      try {
-        challenge = (JSON.parse(body.toString('utf8')) as { challenge?: unknown }).challenge;
-      } catch {
-        throw badRequest('Verification body is not JSON');
-      }
-      if (typeof challenge !== 'string' || challenge === '') {
-        throw badRequest('Verification body has no challenge');
-      }
+      const verification = verificationChallenge(body.toString('utf8'));
+      if ('problem' in verification) throw badRequest(verification.problem);
+      const { challenge } = verification;
       log().info(`Answered EventSub challenge for message ${messageId}`);
       answer(res, 200, 'challenge', challenge);
       return;

@@ -1,14 +1,30 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../errors.js';
 
-const tooLarge = () => new HttpError(413, 'payload_too_large', 'Request body is too large');
+/** 413; `closing` for a refusal before the body was read: the connection cannot be reused. */
+export const tooLarge = (closing = false) =>
+  new HttpError(
+    413,
+    'payload_too_large',
+    'Request body is too large',
+    closing ? { connection: 'close' } : {},
+  );
+
+/** Whether a request's Content-Length declares more than `limit` bytes. */
+export function declaresMoreThan(req: IncomingMessage, limit: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > limit;
+}
 
 /**
  * The request body as bytes, at most `limit` of them, untouched (the signature covers them).
- * A refused body is still read to its end and dropped, as Express's body parser does, so that
- * the client gets the answer rather than a reset connection.
+ * A body declared larger than `limit` is refused before a byte of it is read, and the answer
+ * closes the connection. One that only turns out larger (chunked) is read to its end and
+ * dropped, as Express's body parser does, so that the client gets the answer rather than a
+ * reset connection.
  */
 export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  if (declaresMoreThan(req, limit)) return Promise.reject(tooLarge(true));
   return new Promise((resolve, reject) => {
     let refused: HttpError | undefined;
     const refuse = (error: HttpError) => {
@@ -29,9 +45,6 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
         ),
       );
     }
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) refuse(tooLarge());
-
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       received += chunk.length;
