@@ -4,6 +4,7 @@ import type { StreamEvent } from '../../shared/events/event.js';
 import { CACHED_EVENTS } from '../../shared/feed/feed-keys.js';
 import type { FeedCache } from '../../shared/feed/feed-cache.js';
 import { badRequest, notFound } from '../errors.js';
+import { broadcasterIdSchema, eventIdSchema } from './route-params.js';
 
 export interface EventHistory {
   listByBroadcaster(
@@ -18,11 +19,11 @@ export interface EventHistory {
   seqOf(broadcasterId: string, eventId: string): Promise<number | null>;
 }
 
-const paramsSchema = z.object({ broadcasterId: z.string().regex(/^[0-9A-Za-z_]{1,64}$/) });
+const paramsSchema = z.object({ broadcasterId: broadcasterIdSchema });
 const querySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(10),
-  before: z.string().min(1).max(128).optional(),
-  after: z.string().min(1).max(128).optional(),
+  before: eventIdSchema.optional(),
+  after: eventIdSchema.optional(),
 });
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
