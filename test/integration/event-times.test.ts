@@ -68,7 +68,7 @@ describe('event times PostgreSQL cannot partition by (real PostgreSQL, persist h
 
     const stored = new Map((await store.findByIds(events.map((e) => e.id))).map((e) => [e.id, e]));
     for (const event of events) assert.deepEqual(stored.get(event.id), event, event.occurredAt);
-    const listed = await store.listByBroadcaster('8901', { limit: 100 });
+    const listed = await store.listBefore('8901', 100);
     assert.equal(listed.length, times.length);
 
     const made = (await listEventPartitions(db.knex)).filter((name) => !before.has(name));

@@ -29,6 +29,18 @@ const COLUMNS: string[] = [
   'data',
 ];
 
+/** An event and its feed position; null for events stored before positions were. */
+export interface PositionedEvent {
+  seq: number | null;
+  event: StreamEvent;
+}
+
+/** The event a page starts after: its id and its feed position. */
+export interface FeedAnchor {
+  id: string;
+  seq: number | null;
+}
+
 function toEvent(row: EventRow): StreamEvent {
   return {
     id: row.id,
@@ -123,31 +135,61 @@ export function createEventStore(knex: Knex) {
     },
 
     /**
-     * A broadcaster's events, newest first by (occurredAt, id). With `before` (an event id), only
-     * those strictly older than that event; an unknown `before` gives an empty page.
+     * A broadcaster's events in arrival order, newest first: by feed position (`seq`, then id
+     * as bytes), and the events stored before positions were (seq null) after all of them, by
+     * the time they were stored (`received_at`, then id). With `before` (an event and its
+     * position, from the feed cache or positionOf), only those that come after it in this order.
+     * A `before` that names no stored event of that position gives an empty page.
      */
-    async listByBroadcaster(
+    async listBefore(
       broadcasterId: string,
-      { limit, before }: { limit: number; before?: string },
-    ): Promise<StreamEvent[]> {
-      const query = knex('events')
+      limit: number,
+      before?: FeedAnchor,
+    ): Promise<PositionedEvent[]> {
+      const page: PositionedEvent[] = [];
+      if (before === undefined || before.seq !== null) {
+        const query = knex('events')
+          .select<Array<EventRow & { seq: string }>>([...COLUMNS, 'seq'])
+          .where('broadcaster_id', broadcasterId)
+          .whereNotNull('seq')
+          .orderBy([
+            { column: 'seq', order: 'desc' },
+            { column: 'id', order: 'desc' },
+          ])
+          .limit(limit);
+        if (before) query.whereRaw('(seq, id) < (?, ?)', [before.seq, before.id]);
+        for (const row of await query) page.push({ seq: Number(row.seq), event: toEvent(row) });
+      }
+      if (page.length === limit) return page;
+      const unpositioned = knex('events')
         .select<EventRow[]>(COLUMNS)
         .where('broadcaster_id', broadcasterId)
+        .whereNull('seq')
         .orderBy([
-          { column: 'occurred_at', order: 'desc' },
+          { column: 'received_at', order: 'desc' },
           { column: 'id', order: 'desc' },
         ])
-        .limit(limit);
-      if (before !== undefined) {
+        .limit(limit - page.length);
+      if (before?.seq === null) {
         const anchor = knex('events')
-          .select('occurred_at', 'id')
-          .where({ broadcaster_id: broadcasterId, id: before })
-          .orderBy('occurred_at', 'desc')
+          .select('received_at', 'id')
+          .where({ broadcaster_id: broadcasterId, id: before.id })
+          .whereNull('seq')
           .limit(1);
         // A missing anchor makes the row comparison NULL, so no row matches.
-        query.whereRaw('(occurred_at, id) < (?)', [anchor]);
+        unpositioned.whereRaw('(received_at, id) < (?)', [anchor]);
       }
-      return (await query).map(toEvent);
+      for (const row of await unpositioned) page.push({ seq: null, event: toEvent(row) });
+      return page;
+    },
+
+    /** Where a stored event is in its feed (seq null: stored before positions were), or null. */
+    async positionOf(broadcasterId: string, eventId: string): Promise<FeedAnchor | null> {
+      const row = await knex('events')
+        .first<{ seq: string | null } | undefined>('seq')
+        .where({ broadcaster_id: broadcasterId, id: eventId });
+      if (row === undefined) return null;
+      return { id: eventId, seq: row.seq === null ? null : Number(row.seq) };
     },
 
     /**
