@@ -8,7 +8,9 @@ import { listEventPartitions } from '../../src/shared/db/partitions.js';
 import type { PersistEventsJob } from '../../src/shared/queues.js';
 import { createPersistEventsProcessor } from '../../src/workers/processors/persist-event.processor.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { followPayload } from '../helpers/twitch.js';
+import { waitUntil } from '../helpers/simulator.js';
+import { EVENTSUB_SECRET, QUEUES, startStack, type Stack } from '../helpers/stack.js';
+import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';
 
 const MESSAGE_TIME = new Date().toISOString();
 const jobOf = (data: PersistEventsJob) => ({ data }) as Job<PersistEventsJob>;
@@ -99,5 +101,47 @@ describe('event times PostgreSQL cannot partition by (real PostgreSQL, persist h
     });
     assert.deepEqual(await db.knex('events').pluck('id'), ['ev_time_1']);
     await assert.rejects(persist(jobOf({ rows: [broken] })), UnrecoverableError);
+  });
+});
+
+describe('event times PostgreSQL cannot partition by, through the real processes', function () {
+  this.timeout(60_000);
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack({ without: ['realtime', 'emitter'] });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('stores a follow of the year 0001, 0000 or 9999-12 at once and serves it with its time', async () => {
+    const times = ['0001-01-01T00:00:00Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z'];
+    for (const [i, followedAt] of times.entries()) {
+      const payload = followPayload('8902', String(i + 1));
+      const result = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+        body: notificationBody(payload, (event) => (event.followed_at = followedAt)),
+        subscriptionType: 'channel.follow',
+        subscriptionVersion: '2',
+      });
+      assert.equal(result.status, 202, result.body);
+    }
+    await waitUntil(
+      async () => (await stack.knex('events').where({ broadcaster_id: '8902' })).length === 3,
+      10_000,
+      'all three stored',
+    );
+    const persist = stack.queue(QUEUES.persist);
+    assert.equal(await persist.getFailedCount(), 0);
+    assert.equal(await persist.getDelayedCount(), 0, 'no persist job waits for a retry');
+    // Served from PostgreSQL (limit > the cache's 50), each with the time Twitch gave it.
+    const response = await fetch(`${stack.webUrl}/api/streamers/8902/events?limit=100`);
+    const { events } = (await response.json()) as { events: StreamEvent[] };
+    assert.deepEqual(
+      events.map((e) => e.occurredAt),
+      ['9999-12-31T23:59:59.000Z', '0000-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000Z'],
+    );
+    const partitions = await listEventPartitions(stack.knex);
+    assert.ok(!partitions.some((name) => /^events_y(19|00)/.test(name)), partitions.join());
   });
 });
