@@ -102,4 +102,20 @@ describe('paging GET /api/streamers/:id/events?before= in arrival order', functi
     assert.deepEqual(await page('limit=100'), arrival);
     assert.deepEqual(await pageThrough(10), arrival, 'paging by 10, cache cold');
   });
+
+  it('lists an event once when the cache has its position and its row has none', async () => {
+    const result = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+      body: notificationBody(followPayload('9101', '1')),
+      subscriptionType: 'channel.follow',
+      subscriptionVersion: '2',
+    });
+    assert.equal(result.status, 202);
+    const row = () => stack.knex('events').where({ broadcaster_id: '9101' });
+    await waitUntil(async () => (await row()).length === 1, 10_000, 'stored');
+    // As an older processor stored it: without its feed position.
+    await row().update({ seq: null });
+    const response = await fetch(`${stack.webUrl}/api/streamers/9101/events?limit=100`);
+    const { events } = (await response.json()) as { events: StreamEvent[] };
+    assert.equal(events.length, 1);
+  });
 });

@@ -100,7 +100,10 @@ async function eventsBefore(
     if (seq !== null) positioned.set(event.id, { seq, id: event.id, event });
   }
   const newest = [...positioned.values()].sort(newestFirst).map((e) => e.event);
-  const unpositioned = stored.filter((e) => e.seq === null).map((e) => e.event);
+  // A row stored without its position can still be in the cache with it: listed once, there.
+  const unpositioned = stored
+    .filter((e) => e.seq === null && !positioned.has(e.event.id))
+    .map((e) => e.event);
   return [...newest, ...unpositioned].slice(0, limit);
 }
 
