@@ -30,6 +30,19 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(notFound(`No route for ${req.method} ${req.path}`));
 };
 
+/**
+ * A PostgreSQL error as knex throws it carries the statement and its values in its message;
+ * the log gets PostgreSQL's own words and codes instead.
+ */
+function withoutSql(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null || !('severity' in error && 'code' in error)) {
+    return error;
+  }
+  const { code, severity, routine, message } = error as Record<string, unknown>;
+  const said = typeof message === 'string' ? message.split(' - ').at(-1) : 'database error';
+  return Object.assign(new Error(said), { name: 'DatabaseError', code, severity, routine });
+}
+
 /** Renders every error as `{error: {code, message}}`; unknown errors say nothing of their cause. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
@@ -41,13 +54,16 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       : undefined;
     let http: HttpError;
     if (error instanceof HttpError) http = error;
-    else if (bodyParserStatus === 413) {
+    // Express's router could not decode a path parameter (`%E0%A4%A`): the caller's URL.
+    else if (error instanceof URIError) {
+      http = new HttpError(400, 'bad_request', 'The URL has malformed percent-encoding');
+    } else if (bodyParserStatus === 413) {
       http = new HttpError(413, 'payload_too_large', 'Request body is too large');
     } else if (bodyParserStatus) {
       http = new HttpError(bodyParserStatus, 'bad_request', 'Malformed request body');
     } else {
       log.error(
-        { err: error, reqId: req.id, method: req.method, path: req.path },
+        { err: withoutSql(error), reqId: req.id, method: req.method, path: req.path },
         `Unhandled error on ${req.method} ${req.path}`,
       );
       http = new HttpError(500, 'internal', 'Internal server error');

@@ -52,7 +52,11 @@ describe('event store (real PostgreSQL)', () => {
     await store.insert([{ event: event('a', at), messageId: null }]);
     const batch = ['a', 'b', 'c', 'b'].map((id) => ({ event: event(id, at), messageId: null }));
     assert.equal(await store.insert(batch), 2);
-    assert.deepEqual(ids(await store.listByBroadcaster('1337', { limit: 10 })), ['c', 'b', 'a']);
+    assert.deepEqual(ids((await store.listBefore('1337', 10)).map((e) => e.event)), [
+      'c',
+      'b',
+      'a',
+    ]);
   });
 
   it('stores events from months without a partition (2019 doc examples), creating it', async () => {
@@ -87,39 +91,63 @@ describe('event store (real PostgreSQL)', () => {
     );
   });
 
-  it('lists newest first, pages with before, and keeps broadcasters apart', async () => {
-    const same = '2026-01-02T03:04:05.006Z';
-    const events = [
-      event('e1', '2025-12-31T23:59:59.999Z'),
-      event('e2', '2026-01-01T00:00:00.000Z'),
-      event('e3a', same),
-      event('e3b', same),
-      event('e4', '2026-02-01T00:00:00.000Z'),
-      event('x1', '2026-01-15T00:00:00.000Z', '42'),
+  it('lists in arrival order, newest first, whatever the event times, and pages to an end', async () => {
+    // Feed positions disagree with the event times; q3a and q3b share a position, as after a
+    // feed numbered again; l1-l3 were stored before positions existed, in that order.
+    const at = (minute: number) => new Date(Date.UTC(2026, 5, 1, 0, minute)).toISOString();
+    const positioned: Array<[string, number, string]> = [
+      ['q1', 1, at(59)],
+      ['q2', 2, '2025-12-31T23:59:59.999Z'],
+      ['q3a', 3, at(30)],
+      ['q3b', 3, at(10)],
+      ['q4', 4, at(40)],
+      ['q5', 5, '2019-11-16T10:11:12.634Z'],
     ];
-    // Inserted out of order, across three months.
-    await store.insert([...events].reverse().map((e) => ({ event: e, messageId: null })));
+    for (const [id, time] of [
+      ['l1', at(50)],
+      ['l2', at(5)],
+      ['l3', at(55)],
+    ] as const) {
+      await store.insert([{ event: event(id, time), messageId: null }]);
+    }
+    await store.insert(
+      [...positioned]
+        .reverse()
+        .map(([id, seq, time]) => ({ event: event(id, time), messageId: null, seq })),
+    );
+    await store.insert([{ event: event('x1', at(1), '42'), messageId: null, seq: 9 }]);
 
-    const all = await store.listByBroadcaster('1337', { limit: 100 });
-    assert.deepEqual(ids(all), ['e4', 'e3b', 'e3a', 'e2', 'e1']);
-    assert.deepEqual(all[0], events[4]);
+    const all = ['q5', 'q4', 'q3b', 'q3a', 'q2', 'q1', 'l3', 'l2', 'l1'];
+    const list = async (limit: number, before?: string) => {
+      const anchor = before === undefined ? undefined : await store.positionOf('1337', before);
+      return store.listBefore('1337', limit, anchor ?? { id: before!, seq: null });
+    };
+    assert.deepEqual(
+      (await store.listBefore('1337', 100)).map((e) => `${e.seq}:${e.event.id}`),
+      ['5:q5', '4:q4', '3:q3b', '3:q3a', '2:q2', '1:q1', 'null:l3', 'null:l2', 'null:l1'],
+    );
+    for (const limit of [1, 2, 4, 100]) {
+      const seen: string[] = [];
+      let page = await store.listBefore('1337', limit);
+      for (let pages = 0; page.length > 0; pages++) {
+        assert.ok(pages < 20, `paging by ${limit} ends`);
+        assert.ok(page.length <= limit);
+        seen.push(...page.map((e) => e.event.id));
+        page = await list(limit, seen.at(-1));
+      }
+      assert.deepEqual(seen, all, `every event once, paging by ${limit}`);
+    }
+    const [q5] = await store.listBefore('1337', 1);
+    assert.deepEqual(q5?.event, event('q5', '2019-11-16T10:11:12.634Z'));
 
-    assert.deepEqual(ids(await store.listByBroadcaster('1337', { limit: 2 })), ['e4', 'e3b']);
-    // Keyset on (occurredAt, id): e3a shares e3b's instant and still comes next.
-    assert.deepEqual(ids(await store.listByBroadcaster('1337', { limit: 2, before: 'e3b' })), [
-      'e3a',
-      'e2',
-    ]);
-    assert.deepEqual(ids(await store.listByBroadcaster('1337', { limit: 2, before: 'e2' })), [
-      'e1',
-    ]);
-    assert.deepEqual(await store.listByBroadcaster('1337', { limit: 2, before: 'e1' }), []);
-
-    assert.deepEqual(await store.listByBroadcaster('1337', { limit: 10, before: 'nope' }), []);
+    assert.deepEqual(await store.positionOf('1337', 'q4'), { id: 'q4', seq: 4 });
+    assert.deepEqual(await store.positionOf('1337', 'l2'), { id: 'l2', seq: null });
+    assert.equal(await store.positionOf('1337', 'nope'), null);
     // Another broadcaster's event id is no anchor here.
-    assert.deepEqual(await store.listByBroadcaster('1337', { limit: 10, before: 'x1' }), []);
-    assert.deepEqual(ids(await store.listByBroadcaster('42', { limit: 10 })), ['x1']);
-    assert.deepEqual(await store.listByBroadcaster('nobody', { limit: 10 }), []);
+    assert.equal(await store.positionOf('1337', 'x1'), null);
+    assert.deepEqual(await store.listBefore('1337', 10, { id: 'nope', seq: null }), []);
+    assert.deepEqual(ids((await store.listBefore('42', 10)).map((e) => e.event)), ['x1']);
+    assert.deepEqual(await store.listBefore('nobody', 10), []);
   });
 
   it('lists what came after a feed position, in that order, whatever the event times', async () => {

@@ -133,10 +133,12 @@ describe('event pipeline through the real processes', function () {
     await stack.redis.del(...Object.values(feedKeys(stack.prefix, '1337')));
     const fromDatabase = await page('limit=100');
     assert.deepEqual(new Set(fromDatabase.map((e) => e.id)), new Set(all.map((e) => e.id)));
-    const sorted = [...fromDatabase].sort((a, b) =>
-      a.occurredAt < b.occurredAt ? 1 : a.occurredAt > b.occurredAt ? -1 : a.id < b.id ? 1 : -1,
+    // Arrival order, newest first, as the watchers got them (the examples' times disagree).
+    assert.deepEqual(
+      fromDatabase.map((e) => e.id),
+      all.map((e) => e.id),
+      'newest arrival first',
     );
-    assert.deepEqual(fromDatabase, sorted, 'newest first');
     const second = await page(`limit=5&before=${fromDatabase[4]!.id}`);
     assert.deepEqual(second, fromDatabase.slice(5, 10));
     assert.deepEqual(await page('limit=5&before=no-such-event'), []);

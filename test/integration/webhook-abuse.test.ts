@@ -343,4 +343,39 @@ describe('webhook abuse: malformed callbacks are refused without queuing', funct
       assert.deepEqual(JSON.parse(result.body), { error: { code: 'bad_request', message } });
     }
   });
+
+  it('judges the message timestamp by RFC 3339 as the processor does: refuses what it would fail', async () => {
+    const now = new Date();
+    // What Date.parse took: an RFC 1123 date, and a zone-less time read in the server's own zone.
+    const local = new Date(now.getTime() - now.getTimezoneOffset() * 60_000);
+    const refused = [now.toUTCString(), local.toISOString().slice(0, -1)];
+    const before = await jobsOnRecord();
+    for (const timestamp of refused) {
+      const result = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+        body: notificationBody(follow('8003', '1')),
+        timestamp,
+        ...asFollow,
+      });
+      assert.equal(result.status, 403, timestamp);
+      assert.equal(errorCode(result.body), 'stale_timestamp', timestamp);
+    }
+    assert.equal(await jobsOnRecord(), before, 'nothing queued');
+
+    // Other RFC 3339 spellings of now are taken, and the processor stores their events.
+    const offset = new Date(now.getTime() + 330 * 60_000).toISOString().replace('Z', '+05:30');
+    const accepted = [offset, now.toISOString().replace('T', 't').replace('Z', 'z')];
+    for (const [i, timestamp] of accepted.entries()) {
+      const result = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+        body: notificationBody(follow('8003', String(10 + i))),
+        timestamp,
+        ...asFollow,
+      });
+      assert.equal(result.status, 202, `${timestamp}: ${result.body}`);
+    }
+    await waitUntil(
+      async () => (await stack.knex('events').where({ broadcaster_id: '8003' })).length === 2,
+      10_000,
+      'both stored',
+    );
+  });
 });

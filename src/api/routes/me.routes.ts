@@ -12,6 +12,7 @@ import { badRequest, HttpError, notFound } from '../errors.js';
 import { favoriteChangesInWindow } from '../rate-limits.js';
 import type { Logger } from '../../shared/logger.js';
 import type { NewStreamerBudget } from '../new-streamer-budget.js';
+import { broadcasterIdSchema } from './route-params.js';
 
 export interface MeRouteDeps {
   users: UserStore;
@@ -119,7 +120,9 @@ export function meRoutes(deps: MeRouteDeps): Router {
 
   // Which event types the streamer's feed carries: streamer mode unlocks more than the default.
   router.get('/streamers/:broadcasterId', async (req, res) => {
-    const streamer = await deps.streamers.find(req.params.broadcasterId);
+    const id = broadcasterIdSchema.safeParse(req.params.broadcasterId);
+    if (!id.success) throw badRequest('broadcasterId must be a Twitch user id');
+    const streamer = await deps.streamers.find(id.data);
     if (!streamer) throw notFound('streamfeed does not follow that streamer yet');
     const eventTypes = [
       ...new Set(plannedSubscriptions(streamer.id, streamer.grantedScopes).map((s) => s.type)),

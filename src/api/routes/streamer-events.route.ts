@@ -1,15 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { StreamEvent } from '../../shared/events/event.js';
-import { CACHED_EVENTS } from '../../shared/feed/feed-keys.js';
 import type { FeedCache } from '../../shared/feed/feed-cache.js';
+import type { FeedAnchor, PositionedEvent } from '../../shared/db/event-store.js';
 import { badRequest, notFound } from '../errors.js';
+import { broadcasterIdSchema, eventIdSchema } from './route-params.js';
 
 export interface EventHistory {
-  listByBroadcaster(
-    broadcasterId: string,
-    opts: { limit: number; before?: string },
-  ): Promise<StreamEvent[]>;
+  listBefore(broadcasterId: string, limit: number, before?: FeedAnchor): Promise<PositionedEvent[]>;
+  positionOf(broadcasterId: string, eventId: string): Promise<FeedAnchor | null>;
   listAfter(
     broadcasterId: string,
     afterSeq: number,
@@ -18,17 +17,20 @@ export interface EventHistory {
   seqOf(broadcasterId: string, eventId: string): Promise<number | null>;
 }
 
-const paramsSchema = z.object({ broadcasterId: z.string().regex(/^[0-9A-Za-z_]{1,64}$/) });
+const paramsSchema = z.object({ broadcasterId: broadcasterIdSchema });
 const querySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(10),
-  before: z.string().min(1).max(128).optional(),
-  after: z.string().min(1).max(128).optional(),
+  before: eventIdSchema.optional(),
+  after: eventIdSchema.optional(),
 });
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-/** The order of the `events` index: occurred_at desc, then id desc compared as bytes (COLLATE "C"). */
-const newestFirst = (a: StreamEvent, b: StreamEvent) =>
-  byteOrder(b.occurredAt, a.occurredAt) || byteOrder(b.id, a.id);
+/**
+ * Arrival order, newest first, as the `events` index has it: by feed position, then id as bytes
+ * (COLLATE "C"; positions repeat only if Redis lost a feed and numbered it again).
+ */
+const newestFirst = (a: { seq: number; id: string }, b: { seq: number; id: string }) =>
+  b.seq - a.seq || byteOrder(b.id, a.id);
 
 /**
  * `GET /api/streamers/:broadcasterId/events`: the Redis feed cache answers the common case
@@ -52,23 +54,63 @@ export function streamerEventsRoute(deps: { cache: FeedCache; history: EventHist
       return;
     }
 
-    // Without `before` only the newest `limit` can answer; with it, the whole cache may.
-    const cached = (
-      await deps.cache.latest(broadcasterId, before === undefined ? limit : CACHED_EVENTS)
-    ).map((e) => e.event);
-    const start = before === undefined ? 0 : cached.findIndex((e) => e.id === before) + 1;
-    const fromCache = start > 0 || before === undefined ? cached.slice(start, start + limit) : [];
-    if (fromCache.length === limit) {
-      res.json({ events: fromCache });
-      return;
-    }
-    // The cache may hold events not yet persisted, and PostgreSQL events the cache evicted.
-    const stored = await deps.history.listByBroadcaster(broadcasterId, { limit, before });
-    const byId = new Map<string, StreamEvent>();
-    for (const event of [...fromCache, ...stored]) byId.set(event.id, event);
-    res.json({ events: [...byId.values()].sort(newestFirst).slice(0, limit) });
+    res.json({ events: await eventsBefore(deps, broadcasterId, before, limit) });
   });
   return router;
+}
+
+/**
+ * A page in arrival order, newest first, every page alike: the feed cache answers while it holds
+ * the whole page (the newest 50), PostgreSQL for the rest. Events stored before feed positions
+ * existed come after every positioned one (PostgreSQL's `listBefore`). So paging with `before` =
+ * the last id of each page lists every event once and ends with an empty page; an unknown
+ * `before` gives an empty page.
+ */
+async function eventsBefore(
+  deps: { cache: FeedCache; history: EventHistory },
+  broadcasterId: string,
+  before: string | undefined,
+  limit: number,
+): Promise<StreamEvent[]> {
+  let anchor: FeedAnchor | undefined;
+  if (before !== undefined) {
+    const cachedSeq = await deps.cache.seqOf(broadcasterId, before);
+    anchor =
+      cachedSeq !== null
+        ? { id: before, seq: cachedSeq }
+        : ((await deps.history.positionOf(broadcasterId, before)) ?? undefined);
+    if (anchor === undefined) return [];
+  }
+  const cached = (
+    anchor === undefined
+      ? await deps.cache.latest(broadcasterId, limit)
+      : anchor.seq === null
+        ? []
+        : (await deps.cache.range(broadcasterId, 0, anchor.seq)).reverse()
+  )
+    .map(({ seq, event }) => ({ seq, id: event.id, event }))
+    .filter((e) => anchor?.seq == null || newestFirst(e, { seq: anchor.seq, id: anchor.id }) > 0);
+  // The cache holds the newest events without a gap, so a full page from it is the page.
+  if (cached.length >= limit) return cached.slice(0, limit).map((e) => e.event);
+
+  // The cache may hold events not yet persisted, and PostgreSQL events the cache evicted.
+  const stored = await deps.history.listBefore(broadcasterId, limit, anchor);
+  const positioned = new Map<string, Positioned>();
+  for (const { seq, event } of [...stored, ...cached]) {
+    if (seq !== null) positioned.set(event.id, { seq, id: event.id, event });
+  }
+  const newest = [...positioned.values()].sort(newestFirst).map((e) => e.event);
+  // A row stored without its position can still be in the cache with it: listed once, there.
+  const unpositioned = stored
+    .filter((e) => e.seq === null && !positioned.has(e.event.id))
+    .map((e) => e.event);
+  return [...newest, ...unpositioned].slice(0, limit);
+}
+
+interface Positioned {
+  seq: number;
+  id: string;
+  event: StreamEvent;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   MESSAGE_TYPES,
 } from '../../shared/twitch/eventsub-headers.js';
 import { verifyEventSubSignature } from '../../shared/twitch/signature.js';
+import { parseRfc3339 } from '../../shared/twitch/rfc3339.js';
 import { HttpError, badRequest, errorBody, forbidden, unavailable } from '../errors.js';
 import { setOutcome } from '../http-metrics.js';
 import { callbackBodyProblem, verificationChallenge } from './callback-body.js';
@@ -125,7 +126,7 @@ export function createEventSubIntake(
       log().warn(`Rejected EventSub message ${messageId}: bad signature`);
       throw forbidden('Signature does not match', 'bad_signature');
     }
-    const sentAt = Date.parse(timestamp);
+    const sentAt = parseRfc3339(timestamp) ?? NaN; // the processor's parser: one verdict for both
     if (!Number.isFinite(sentAt) || Math.abs(now() - sentAt) > FRESHNESS_WINDOW_MS) {
       log().warn(
         { timestamp },

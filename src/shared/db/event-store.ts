@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Actor, StreamEvent } from '../events/event.js';
-import { ensurePartition, monthStart } from './partitions.js';
+import { ensurePartition, isPartitionable, monthStart } from './partitions.js';
 
 interface EventRow {
   id: string;
@@ -9,6 +9,8 @@ interface EventRow {
   broadcaster_login: string;
   broadcaster_name: string;
   occurred_at: Date;
+  /** The event's own time when `occurred_at` holds its arrival instead (see insert). */
+  event_time: string | null;
   actor: Actor | null;
   summary: string;
   data: Record<string, unknown>;
@@ -21,10 +23,23 @@ const COLUMNS: string[] = [
   'broadcaster_login',
   'broadcaster_name',
   'occurred_at',
+  'event_time',
   'actor',
   'summary',
   'data',
 ];
+
+/** An event and its feed position; null for events stored before positions were. */
+export interface PositionedEvent {
+  seq: number | null;
+  event: StreamEvent;
+}
+
+/** The event a page starts after: its id and its feed position. */
+export interface FeedAnchor {
+  id: string;
+  seq: number | null;
+}
 
 function toEvent(row: EventRow): StreamEvent {
   return {
@@ -33,17 +48,27 @@ function toEvent(row: EventRow): StreamEvent {
     broadcasterId: row.broadcaster_id,
     broadcasterLogin: row.broadcaster_login,
     broadcasterName: row.broadcaster_name,
-    occurredAt: row.occurred_at.toISOString(),
+    occurredAt: row.event_time ?? row.occurred_at.toISOString(),
     actor: row.actor,
     summary: row.summary,
     data: row.data,
   };
 }
 
+/** An event that no retry can store: its occurredAt is not a time at all. */
+export class UnstorableEventError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnstorableEventError';
+  }
+}
+
 function occurredAt(event: StreamEvent): Date {
   const date = new Date(event.occurredAt);
   if (Number.isNaN(date.getTime())) {
-    throw new RangeError(`Event ${event.id} has an invalid occurredAt: ${event.occurredAt}`);
+    throw new UnstorableEventError(
+      `Event ${event.id} has an invalid occurredAt: ${event.occurredAt}`,
+    );
   }
   return date;
 }
@@ -60,26 +85,41 @@ export function createEventStore(knex: Knex) {
   return {
     /**
      * Stores events in one statement; an event already stored (same id and occurredAt) is skipped.
-     * Creates a missing month's partition on demand. Returns how many rows were new.
+     * Creates a missing month's partition on demand. An event whose time no partition can hold
+     * (RFC 3339 allows years 0000-9999) is stored under the time of this insert, its own time kept
+     * in `event_time`; such an event is skipped when its id is stored already, as a retry has
+     * another insert time. Returns how many rows were new.
      */
     async insert(
       rows: Array<{ event: StreamEvent; messageId: string | null; seq?: number }>,
     ): Promise<number> {
       if (rows.length === 0) return 0;
+      const arrival = new Date();
       // Stored at millisecond precision, so what we read back orders the same as what we stored.
-      const values = rows.map(({ event, messageId, seq }) => ({
-        id: event.id,
-        type: event.type,
-        broadcaster_id: event.broadcasterId,
-        broadcaster_login: event.broadcasterLogin,
-        broadcaster_name: event.broadcasterName,
-        occurred_at: occurredAt(event).toISOString(),
-        actor: event.actor === null ? null : JSON.stringify(event.actor),
-        summary: event.summary,
-        data: JSON.stringify(event.data),
-        message_id: messageId,
-        seq: seq ?? null,
-      }));
+      let values = rows.map(({ event, messageId, seq }) => {
+        const time = occurredAt(event);
+        const asGiven = isPartitionable(time);
+        return {
+          id: event.id,
+          type: event.type,
+          broadcaster_id: event.broadcasterId,
+          broadcaster_login: event.broadcasterLogin,
+          broadcaster_name: event.broadcasterName,
+          occurred_at: (asGiven ? time : arrival).toISOString(),
+          event_time: asGiven ? null : time.toISOString(),
+          actor: event.actor === null ? null : JSON.stringify(event.actor),
+          summary: event.summary,
+          data: JSON.stringify(event.data),
+          message_id: messageId,
+          seq: seq ?? null,
+        };
+      });
+      const misdated = values.filter((v) => v.event_time !== null).map((v) => v.id);
+      if (misdated.length > 0) {
+        const stored = new Set(await knex('events').whereIn('id', misdated).pluck<string[]>('id'));
+        values = values.filter((v) => v.event_time === null || !stored.has(v.id));
+        if (values.length === 0) return 0;
+      }
       const attempt = async () => {
         const inserted = await knex('events').insert(values).onConflict().ignore().returning('id');
         return inserted.length;
@@ -95,31 +135,61 @@ export function createEventStore(knex: Knex) {
     },
 
     /**
-     * A broadcaster's events, newest first by (occurredAt, id). With `before` (an event id), only
-     * those strictly older than that event; an unknown `before` gives an empty page.
+     * A broadcaster's events in arrival order, newest first: by feed position (`seq`, then id
+     * as bytes), and the events stored before positions were (seq null) after all of them, by
+     * the time they were stored (`received_at`, then id). With `before` (an event and its
+     * position, from the feed cache or positionOf), only those that come after it in this order.
+     * A `before` that names no stored event of that position gives an empty page.
      */
-    async listByBroadcaster(
+    async listBefore(
       broadcasterId: string,
-      { limit, before }: { limit: number; before?: string },
-    ): Promise<StreamEvent[]> {
-      const query = knex('events')
+      limit: number,
+      before?: FeedAnchor,
+    ): Promise<PositionedEvent[]> {
+      const page: PositionedEvent[] = [];
+      if (before === undefined || before.seq !== null) {
+        const query = knex('events')
+          .select<Array<EventRow & { seq: string }>>([...COLUMNS, 'seq'])
+          .where('broadcaster_id', broadcasterId)
+          .whereNotNull('seq')
+          .orderBy([
+            { column: 'seq', order: 'desc' },
+            { column: 'id', order: 'desc' },
+          ])
+          .limit(limit);
+        if (before) query.whereRaw('(seq, id) < (?, ?)', [before.seq, before.id]);
+        for (const row of await query) page.push({ seq: Number(row.seq), event: toEvent(row) });
+      }
+      if (page.length === limit) return page;
+      const unpositioned = knex('events')
         .select<EventRow[]>(COLUMNS)
         .where('broadcaster_id', broadcasterId)
+        .whereNull('seq')
         .orderBy([
-          { column: 'occurred_at', order: 'desc' },
+          { column: 'received_at', order: 'desc' },
           { column: 'id', order: 'desc' },
         ])
-        .limit(limit);
-      if (before !== undefined) {
+        .limit(limit - page.length);
+      if (before?.seq === null) {
         const anchor = knex('events')
-          .select('occurred_at', 'id')
-          .where({ broadcaster_id: broadcasterId, id: before })
-          .orderBy('occurred_at', 'desc')
+          .select('received_at', 'id')
+          .where({ broadcaster_id: broadcasterId, id: before.id })
+          .whereNull('seq')
           .limit(1);
         // A missing anchor makes the row comparison NULL, so no row matches.
-        query.whereRaw('(occurred_at, id) < (?)', [anchor]);
+        unpositioned.whereRaw('(received_at, id) < (?)', [anchor]);
       }
-      return (await query).map(toEvent);
+      for (const row of await unpositioned) page.push({ seq: null, event: toEvent(row) });
+      return page;
+    },
+
+    /** Where a stored event is in its feed (seq null: stored before positions were), or null. */
+    async positionOf(broadcasterId: string, eventId: string): Promise<FeedAnchor | null> {
+      const row = await knex('events')
+        .first<{ seq: string | null } | undefined>('seq')
+        .where({ broadcaster_id: broadcasterId, id: eventId });
+      if (row === undefined) return null;
+      return { id: eventId, seq: row.seq === null ? null : Number(row.seq) };
     },
 
     /**

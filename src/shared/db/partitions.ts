@@ -3,14 +3,35 @@ import type { Knex } from 'knex';
 const PARENT = 'events';
 const NAME_PATTERN = /^events_y(\d{4})m(\d{2})$/;
 
+/** The first instant of a UTC month; not Date.UTC, which takes years 0-99 for 1900-1999. */
+function firstOfMonth(year: number, monthIndex: number): Date {
+  const date = new Date(0);
+  date.setUTCFullYear(year, monthIndex, 1);
+  return date;
+}
+
 /** The first instant of the UTC month that holds `date`. */
 export function monthStart(date: Date): Date {
-  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1));
+  return firstOfMonth(date.getUTCFullYear(), date.getUTCMonth());
 }
 
 /** `date`'s UTC month moved by `months` (negative for earlier), as its first instant. */
 export function addMonths(date: Date, months: number): Date {
-  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1));
+  return firstOfMonth(date.getUTCFullYear(), date.getUTCMonth() + months);
+}
+
+// A partition's name has a four-digit year and its bounds are ISO strings PostgreSQL reads:
+// December 9999's upper bound (the year 10000) is neither.
+const FIRST_PARTITIONED = firstOfMonth(1000, 0).getTime();
+const END_PARTITIONED = firstOfMonth(9999, 11).getTime();
+
+/**
+ * Whether an instant can be the partition key of an `events` row: from 1000-01-01 up to, not
+ * including, 9999-12-01 (UTC). An event with another time is kept under its arrival instead.
+ */
+export function isPartitionable(date: Date): boolean {
+  const ms = date.getTime();
+  return ms >= FIRST_PARTITIONED && ms < END_PARTITIONED;
 }
 
 /** The partition of `events` that holds `date`: `events_yYYYYmMM` (UTC month). */
@@ -49,11 +70,7 @@ async function partitionExists(knex: Knex, name: string): Promise<boolean> {
  * creating the same partition at the same moment counts as success. Returns the partition name.
  */
 export async function ensurePartition(knex: Knex, date: Date): Promise<string> {
-  const year = date.getUTCFullYear();
-  // Date.UTC maps years 0-99 to 19xx, and the name and bounds assume four digits.
-  if (!(year >= 1000 && year <= 9999)) {
-    throw new RangeError(`No event partition for ${date.toString()}`);
-  }
+  if (!isPartitionable(date)) throw new RangeError(`No event partition for ${date.toISOString()}`);
   const from = monthStart(date);
   const to = addMonths(from, 1);
   const name = partitionName(from);

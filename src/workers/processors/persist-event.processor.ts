@@ -1,4 +1,5 @@
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { UnstorableEventError } from '../../shared/db/event-store.js';
 import type { PersistEventJob, PersistEventsJob } from '../../shared/queues.js';
 import type { StreamEvent } from '../../shared/events/event.js';
 
@@ -12,6 +13,10 @@ export interface EventWriter {
 const isStatementError = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && 'severity' in error && 'code' in error;
 
+// Either way, one event at a time shows which events cannot be stored.
+const isPerEvent = (error: unknown): boolean =>
+  isStatementError(error) || error instanceof UnstorableEventError;
+
 const FAILURES_NAMED = 3;
 
 /**
@@ -20,6 +25,8 @@ const FAILURES_NAMED = 3;
  * stored now (a locked partition, a statement timeout) does not hold back the rest of its
  * batch; the job then fails naming it, and its retries re-insert only that one for real. When
  * PostgreSQL cannot be reached at all, one at a time would fail the same way: the job just fails.
+ * When all that is left are events no retry can store (not a time at all), the job fails for
+ * good at once, kept in the failed list with them, instead of retrying for 100 minutes.
  */
 export function createPersistEventsProcessor(deps: { store: EventWriter }) {
   return async function persistEvents(
@@ -29,24 +36,29 @@ export function createPersistEventsProcessor(deps: { store: EventWriter }) {
     try {
       return { inserted: await deps.store.insert(rows) };
     } catch (error) {
-      if (rows.length === 1 || !isStatementError(error)) throw error;
+      if (rows.length === 1 && error instanceof UnstorableEventError) {
+        throw new UnrecoverableError(`1 of 1 events cannot be stored: ${error.message}`);
+      }
+      if (rows.length === 1 || !isPerEvent(error)) throw error;
       let inserted = 0;
       const failures: string[] = [];
+      let retryable = false;
       for (const row of rows) {
         try {
           inserted += await deps.store.insert([row]);
         } catch (rowError) {
+          retryable ||= !(rowError instanceof UnstorableEventError);
           failures.push(`${row.event.id}: ${(rowError as Error).message}`);
         }
       }
       if (failures.length > 0) {
         const more = failures.length - FAILURES_NAMED;
-        throw new Error(
+        const message =
           `${failures.length} of ${rows.length} events not stored (${inserted} stored alone): ` +
-            failures.slice(0, FAILURES_NAMED).join('; ') +
-            (more > 0 ? `; and ${more} more` : ''),
-          { cause: error },
-        );
+          failures.slice(0, FAILURES_NAMED).join('; ') +
+          (more > 0 ? `; and ${more} more` : '');
+        if (!retryable) throw new UnrecoverableError(`${message} (none can be stored)`);
+        throw new Error(message, { cause: error });
       }
       return { inserted };
     }

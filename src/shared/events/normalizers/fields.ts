@@ -1,3 +1,4 @@
+import { rfc3339ToIso } from '../../twitch/rfc3339.js';
 import type { Actor } from '../event.js';
 
 /** The event lacks something an Event needs; retrying cannot fix it. */
@@ -17,15 +18,8 @@ export function jsonType(value: unknown): string {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-// Date.parse alone takes "1" for the year 2001, so only RFC 3339 shapes get that far.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
 /** An RFC 3339 time (nanoseconds allowed) as ISO 8601 with milliseconds, or null. */
-export function isoTime(value: unknown): string | null {
-  if (typeof value !== 'string' || !RFC3339.test(value)) return null;
-  const time = Date.parse(value);
-  return Number.isFinite(time) ? new Date(time).toISOString() : null;
-}
+export const isoTime = (value: unknown): string | null => rfc3339ToIso(value);
 
 /** Typed reads of an EventSub object; a wrong JSON type throws with the field's path. */
 export interface Fields {
