@@ -11,6 +11,7 @@ import { streamerEventsRoute, type EventHistory } from './routes/streamer-events
 import type { Drain } from './drain.js';
 import { observeRequests } from './request-log.js';
 import type { RecordRequest } from './http-metrics.js';
+import type { TrustProxy } from '../shared/trust-proxy.js';
 
 export interface WebDeps {
   log: Logger;
@@ -35,6 +36,8 @@ export interface WebDeps {
   queueDashboard?: { path: string; router: Router };
   /** Request timing and webhook outcomes, and the guarded `GET /metrics` that serves them. */
   metrics?: { record: RecordRequest; serve: RequestHandler };
+  /** TRUST_PROXY: which X-Forwarded-For entries name the client; none by default. */
+  trustProxy?: TrustProxy;
 }
 
 /**
@@ -66,7 +69,7 @@ export function createWebApp(deps: WebDeps): (req: IncomingMessage, res: ServerR
 function createExpressApp(deps: WebDeps) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 1);
+  app.set('trust proxy', deps.trustProxy ?? 0);
   if (deps.rateLimits) {
     app.use('/auth', deps.rateLimits.auth);
     app.use('/api', deps.rateLimits.api);

@@ -33,6 +33,8 @@ export function createRateLimits(options: RateLimitOptions): {
       store: createRedisRateLimitStore(options.redis, `${options.redisPrefix}:ratelimit:${scope}:`),
       // Redis away: sessions fail on their own; the limiter should not add a second failure.
       passOnStoreError: true,
+      // Its own warnings as JSON log lines, not raw console output.
+      logger: options.log,
       handler: (req, res, _next, used) => {
         // One line per client and window, not one per refused request.
         if ((req as { rateLimit?: { used: number } }).rateLimit?.used === limit + 1) {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
+import { listen } from './listen.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -68,5 +69,5 @@ export function startHealthServer(
     }
     send(404, { error: { code: 'not_found', message: 'Not found' } });
   });
-  return new Promise((resolve) => server.listen(port, () => resolve(server)));
+  return listen(server, port, 'HEALTH_PORT').then(() => server);
 }

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import type { Config } from '../shared/config.js';
+import type { ConfigFor } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
+import { reportErrors } from '../shared/connections/redis.js';
 import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
 import { createHelixClient } from '../shared/twitch/helix-client.js';
 import { createSubscriptionStore } from '../shared/db/subscription-store.js';
@@ -15,7 +16,7 @@ import { createReconcileSubscriptionsProcessor } from './processors/reconcile-su
  * reconciliation. Without Twitch credentials there is nothing to manage, and it says so.
  */
 export async function startSubscriptionWorkers(
-  config: Readonly<Config>,
+  config: ConfigFor<'processor'>,
   redis: Redis,
   knex: Knex,
   log: Logger,
@@ -28,6 +29,7 @@ export async function startSubscriptionWorkers(
     return { workers: [], close: () => Promise.resolve() };
   }
   const queue = createQueue(QUEUES.subscriptions, redis, config.redis.prefix);
+  reportErrors(queue, `Queue ${QUEUES.subscriptions}`, log);
   const deps = {
     helix: createHelixClient({
       authUrl: config.twitch.authUrl,
