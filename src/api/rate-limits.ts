@@ -16,8 +16,9 @@ export interface RateLimitOptions {
 
 /**
  * Per-client limits on `/auth/*` and `/api/*`, counted in Redis so that they hold however many
- * `web` nodes share the load. A client is its IP address (the first proxy's view, since `web`
- * trusts one proxy hop), with IPv6 clients counted per /56 as express-rate-limit does.
+ * `web` nodes share the load. A client is its IP address (`req.ip`: the connecting address, or
+ * the one TRUST_PROXY lets `web` read from X-Forwarded-For), with IPv6 clients counted per /56
+ * as express-rate-limit does.
  */
 export function createRateLimits(options: RateLimitOptions): {
   auth: RateLimitRequestHandler;
