@@ -192,23 +192,24 @@ export class ConfigError extends Error {
 
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
-function missing(e: Env, needs: readonly Need[]): string[] {
+/** The variables `needs` asks for that `env` (empty ones removed) lacks. */
+function missing(env: Record<string, string | undefined>, needs: readonly Need[]): string[] {
   const problems: string[] = [];
-  if (needs.includes('eventSubSecret') && !e.TWITCH_EVENTSUB_SECRET) {
+  if (needs.includes('eventSubSecret') && !env.TWITCH_EVENTSUB_SECRET) {
     problems.push('TWITCH_EVENTSUB_SECRET: is required (10-100 ASCII characters)');
   }
-  if (needs.includes('sessionSecret') && !e.SESSION_SECRET) {
+  if (needs.includes('sessionSecret') && !env.SESSION_SECRET) {
     problems.push(
       'SESSION_SECRET: is required (at least 32 characters; e.g. `openssl rand -hex 32`, the same on every web and realtime node)',
     );
   }
-  if (e.NODE_ENV !== 'production') return problems;
+  if (env.NODE_ENV !== 'production') return problems;
   const productionKeys = [
     ...(needs.includes('database') ? (['DATABASE_URL'] as const) : []),
     ...(needs.includes('twitchApp') ? (['TWITCH_CLIENT_ID', 'TWITCH_CLIENT_SECRET'] as const) : []),
   ];
   for (const key of productionKeys) {
-    if (!e[key]) problems.push(`${key}: is required when NODE_ENV=production`);
+    if (!env[key]) problems.push(`${key}: is required when NODE_ENV=production`);
   }
   return problems;
 }
@@ -224,14 +225,13 @@ export function loadConfig<R extends ProcessRole>(
   // An empty variable means "unset", as in most .env tooling.
   const env = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-    );
-  }
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  problems.push(...missing(env, ROLE_NEEDS[role]));
+  if (!parsed.success) throw new ConfigError(problems);
 
   const e = parsed.data;
-  const problems = missing(e, ROLE_NEEDS[role]);
   if (e.WEB_DRAIN_MS >= e.SHUTDOWN_TIMEOUT_MS) {
     problems.push(
       `WEB_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS}), or shutdown is cut off while draining`,

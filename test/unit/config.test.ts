@@ -240,6 +240,10 @@ describe('config', () => {
       }
     });
 
+    it('names the missing ones along with the bad ones, in one error', () => {
+      assert.deepEqual(needsOf('realtime', { PORT: '0x0FA3' }), ['PORT', 'SESSION_SECRET']);
+    });
+
     it('still refuses a bad value of a variable the role does not need', () => {
       assert.deepEqual(problemsOf({ TWITCH_EVENTSUB_SECRET: 'short' }, 'release'), [
         'TWITCH_EVENTSUB_SECRET: must be 10-100 ASCII characters',
