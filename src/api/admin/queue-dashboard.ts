@@ -34,7 +34,8 @@ export function queueDashboard(deps: {
   // A login can be renamed, and a freed login claimed by someone else; a user id never changes.
   if (deps.operators.logins.size) {
     deps.log.warn(
-      `OPERATOR_LOGINS lets in whoever holds those Twitch logins now; logins can be renamed and reclaimed. Prefer OPERATOR_USER_IDS`,
+      { logins: [...deps.operators.logins] },
+      'OPERATOR_LOGINS lets in whoever holds those Twitch logins now; logins can be renamed and reclaimed. Prefer OPERATOR_USER_IDS',
     );
   }
   const isOperator = (user: { id: string; login: string }) =>
