@@ -13,6 +13,7 @@ import type { Drain } from './drain.js';
 import { observeRequests } from './request-log.js';
 import { sameOrigin } from './auth/same-origin.js';
 import type { RecordRequest } from './http-metrics.js';
+import type { TrustProxy } from '../shared/trust-proxy.js';
 
 export interface WebDeps {
   log: Logger;
@@ -45,6 +46,8 @@ export interface WebDeps {
     record: RecordRequest;
     serve: (req: IncomingMessage, res: ServerResponse) => boolean;
   };
+  /** TRUST_PROXY: which X-Forwarded-For entries name the client; none by default. */
+  trustProxy?: TrustProxy;
 }
 
 export interface WebHandler {
@@ -90,7 +93,7 @@ export function createWebApp(deps: WebDeps): WebHandler {
 function createExpressApp(deps: WebDeps) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 1);
+  app.set('trust proxy', deps.trustProxy ?? 0);
   // Refused before any route reads it: no route takes more than a webhook.
   app.use((req, _res, next) => {
     next(declaresMoreThan(req, deps.webhookBodyLimit) ? tooLarge(true) : undefined);

@@ -1,13 +1,14 @@
 import { createServer } from 'node:http';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { createRedis } from '../shared/connections/redis.js';
+import { createRedis, reportErrors } from '../shared/connections/redis.js';
 import { createDatabase } from '../shared/connections/database.js';
 import { createShutdown } from '../shared/shutdown.js';
 import { QUEUES, createQueue } from '../shared/queues.js';
 import { createFeedCache } from '../shared/feed/feed-cache.js';
 import { createEventStore } from '../shared/db/event-store.js';
 import { databaseCheck, redisCheck } from '../shared/health.js';
+import { exitOnListenError, listen } from '../shared/listen.js';
 import { createWebApp } from './app.js';
 import { createViewerFeatures } from './auth/viewer-features.js';
 import { pageRoutes } from './routes/pages.routes.js';
@@ -23,7 +24,7 @@ import {
 import { httpMetrics } from './http-metrics.js';
 import { QUEUE_DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard.js';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit('web');
 const log = createLogger(config.logLevel, 'web');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
@@ -33,15 +34,11 @@ const knex = createDatabase(config.db.url, {
   log,
   statementTimeoutMs: config.db.statementTimeoutMs,
 });
-const callbacks = createQueue(QUEUES.callbacks, redis, config.redis.prefix);
-callbacks.on('error', (error) =>
-  log.warn({ err: error }, `Queue ${QUEUES.callbacks}: ${error.message}`),
-);
-
 // The dashboard's own handles on every queue; web only queues callbacks itself.
 const dashboardQueues = Object.values(QUEUES).map((name) =>
-  name === QUEUES.callbacks ? callbacks : createQueue(name, redis, config.redis.prefix),
+  reportErrors(createQueue(name, redis, config.redis.prefix), `Queue ${name}`, log),
 );
+const callbacks = dashboardQueues.find((queue) => queue.name === QUEUES.callbacks)!;
 const drain = createDrain();
 const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
 const metrics = createMetricsRegistry('web');
@@ -63,9 +60,10 @@ const app = createWebApp({
   history: createEventStore(knex),
   readinessChecks,
   drain,
+  trustProxy: config.http.trustProxy,
   queueDashboard: {
     path: QUEUE_DASHBOARD_PATH,
-    router: queueDashboard({ queues: dashboardQueues, operatorLogins: config.operatorLogins, log }),
+    router: queueDashboard({ queues: dashboardQueues, operators: config.operators, log }),
   },
   metrics: {
     record: httpMetrics(metrics),
@@ -89,9 +87,6 @@ const server = createServer(app);
 // Expect: 100-continue: web decides, so that an oversized body is refused rather than invited.
 server.on('checkContinue', app.checkContinue);
 server.keepAliveTimeout = 65_000;
-server.listen(config.http.port, () => {
-  log.info({ port: config.http.port }, `web listening on port ${config.http.port}`);
-});
 
 shutdown.register('drain', 0, async () => {
   drain.start();
@@ -108,3 +103,5 @@ shutdown.register('viewer features', 2, () => viewer.close());
 shutdown.register('redis', 3, () => redis.quit().catch(() => redis.disconnect()));
 shutdown.register('postgres', 3, () => knex.destroy());
 shutdown.listen();
+await listen(server, config.http.port, 'PORT').catch(exitOnListenError(log));
+log.info({ port: config.http.port }, `web listening on port ${config.http.port}`);

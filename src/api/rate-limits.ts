@@ -17,8 +17,9 @@ export interface RateLimitOptions {
 
 /**
  * Per-client limits on `/auth/*` and `/api/*`, counted in Redis so that they hold however many
- * `web` nodes share the load. A client is its IP address (the first proxy's view, since `web`
- * trusts one proxy hop), with IPv6 clients counted per /56 as express-rate-limit does.
+ * `web` nodes share the load. A client is its IP address (`req.ip`: the connecting address, or
+ * the one TRUST_PROXY lets `web` read from X-Forwarded-For), with IPv6 clients counted per /56
+ * as express-rate-limit does.
  */
 export function createRateLimits(options: RateLimitOptions): {
   auth: RateLimitRequestHandler;
@@ -34,6 +35,8 @@ export function createRateLimits(options: RateLimitOptions): {
       store: createRedisRateLimitStore(options.redis, `${options.redisPrefix}:ratelimit:${scope}:`),
       // Redis away: sessions fail on their own; the limiter should not add a second failure.
       passOnStoreError: true,
+      // Its own warnings as JSON log lines, not raw console output.
+      logger: options.log,
       handler: (req, res, _next, used) => {
         // One line per client and window, not one per refused request.
         if ((req as { rateLimit?: { used: number } }).rateLimit?.used === limit + 1) {

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { createRedis, waitForRedis } from '../shared/connections/redis.js';
+import { createRedis, reportErrors, waitForRedis } from '../shared/connections/redis.js';
 import { createQueue } from '../shared/queues.js';
 import { USAGE, UsageError, parseFailedJobsArgs, runFailedJobs } from './failed-jobs.js';
 
@@ -14,10 +14,11 @@ try {
   process.exit(2);
 }
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit('jobs');
 const log = createLogger('warn', 'failed-jobs');
 const redis = createRedis(config.redis.url, 'failed-jobs', 'command', log);
 const queue = createQueue(command.queue, redis, config.redis.prefix);
+reportErrors(queue, `Queue ${command.queue}`, log);
 try {
   await waitForRedis(redis, 'failed-jobs');
   for (const line of await runFailedJobs(queue, command)) process.stdout.write(`${line}\n`);

@@ -7,8 +7,9 @@ import { createRealtimeTokens } from '../shared/realtime-token.js';
 import { createRealtimeServer } from './realtime-server.js';
 import { createMetricsRegistry, registerDependencyHealth } from '../shared/metrics.js';
 import { redisCheck } from '../shared/health.js';
+import { exitOnListenError, listen } from '../shared/listen.js';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit('realtime');
 const log = createLogger(config.logLevel, 'realtime');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
@@ -28,10 +29,9 @@ const server = createRealtimeServer({
   maxConnectionsPerUser: config.realtime.maxConnectionsPerUser,
   metrics: { registry: metrics, token: config.metricsToken },
 });
-server.http.listen(config.http.port, () => {
-  log.info({ port: config.http.port }, `realtime listening on port ${config.http.port}`);
-});
 
 shutdown.register('sockets', 0, () => server.close());
 shutdown.register('redis', 2, () => Promise.all([redis.quit(), subscriber.quit()]));
 shutdown.listen();
+await listen(server.http, config.http.port, 'PORT').catch(exitOnListenError(log));
+log.info({ port: config.http.port }, `realtime listening on port ${config.http.port}`);

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { TRUST_PROXY_FORMS, parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
-/** The local defaults of the dev stack; never used when NODE_ENV=production. */
+/** The local default of the dev stack; never used when NODE_ENV=production. */
 const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/streamfeed';
-const DEV_SESSION_SECRET = 'streamfeed-dev-session-secret-not-for-production';
+/** The dev default SESSION_SECRET of earlier versions: public, so anyone can sign with it. */
+const PUBLIC_SESSION_SECRET = 'streamfeed-dev-session-secret-not-for-production';
 
 const ascii = /^[\x20-\x7e]+$/;
 const urlOf = (protocols: string[]) =>
@@ -16,14 +18,23 @@ const urlOf = (protocols: string[]) =>
     },
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
-const optionalInt = (min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).optional();
+// Decimal digits only: Number() would read " " as 0 (a random port) and "0x0FA3" as hex.
+const decimal = (pattern: RegExp, kind: string, min: number, max: number) => {
+  const message = `must be ${kind} from ${min} to ${max}, in decimal digits`;
+  return z
+    .string()
+    .regex(pattern, message)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, message);
+};
+const int = (min: number, max: number) => decimal(/^\d+$/, 'a whole number', min, max);
+const port = () => int(1, 65535);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HEALTH_PORT: optionalInt(0, 65535),
+  PORT: port().default(3000),
+  HEALTH_PORT: port().optional(),
   DATABASE_URL: urlOf(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: urlOf(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z
@@ -35,55 +46,47 @@ const envSchema = z.object({
   TWITCH_CLIENT_ID: z.string().min(1).optional(),
   TWITCH_CLIENT_SECRET: z.string().min(1).optional(),
   TWITCH_EVENTSUB_SECRET: z
-    .string({ error: 'is required (10-100 ASCII characters)' })
+    .string()
     .min(10, 'must be 10-100 ASCII characters')
     .max(100, 'must be 10-100 ASCII characters')
-    .regex(ascii, 'must be 10-100 ASCII characters'),
-  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    .regex(ascii, 'must be 10-100 ASCII characters')
+    .optional(),
+  SESSION_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .refine((value) => value !== PUBLIC_SESSION_SECRET, 'is a public value; make your own')
+    .optional(),
   TWITCH_AUTH_URL: urlOf(['http:', 'https:']).default('https://id.twitch.tv/oauth2'),
   TWITCH_API_URL: urlOf(['http:', 'https:']).default('https://api.twitch.tv/helix'),
-  WEBHOOK_BODY_LIMIT: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(10 * 1024 * 1024)
-    .default(1024 * 1024),
-  EVENT_RETENTION_MONTHS: z.coerce.number().int().min(1).max(120).default(6),
-  DEDUPE_WINDOW_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .max(7 * 86400)
+  WEBHOOK_BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(1024 * 1024),
+  EVENT_RETENTION_MONTHS: int(1, 120).default(6),
+  DEDUPE_WINDOW_SECONDS: int(60, 7 * 86400)
     // Twitch resends within minutes; each key costs Redis memory at the webhook rate.
     .default(3600),
   // 64, not 16: the more callbacks in flight, the more events share each notify and persist job
   // (docs/BENCHMARKS.md: 1,500 events/s held with 64, not with 16).
-  PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
-  EMITTER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
-  SUBSCRIPTION_IDLE_HOURS: z.coerce
-    .number()
-    .min(0)
-    .max(24 * 90)
-    .default(24),
-  RECONCILE_INTERVAL_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 60)
-    .default(10),
-  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
-  RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(1_000_000).default(30),
-  RATE_LIMIT_API_MAX: z.coerce.number().int().min(1).max(1_000_000).default(600),
-  REALTIME_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
-  REALTIME_MAX_WATCHES_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(20),
-  JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(25_000),
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
+  PROCESSOR_CONCURRENCY: int(1, 1000).default(64),
+  EMITTER_CONCURRENCY: int(1, 1000).default(16),
+  SUBSCRIPTION_IDLE_HOURS: decimal(/^\d+(\.\d+)?$/, 'a number of hours', 0, 24 * 90).default(24),
+  RECONCILE_INTERVAL_MINUTES: int(1, 24 * 60).default(10),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),
+  RATE_LIMIT_AUTH_MAX: int(1, 1_000_000).default(30),
+  RATE_LIMIT_API_MAX: int(1, 1_000_000).default(600),
+  REALTIME_MAX_CONNECTIONS_PER_USER: int(1, 10_000).default(10),
+  REALTIME_MAX_WATCHES_PER_CONNECTION: int(1, 1000).default(20),
+  JOB_LOCK_MS: int(1000, 600_000).default(30_000),
+  SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(25_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(0, 600_000).default(15_000),
   METRICS_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters')
     .max(200)
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  OPERATOR_USER_IDS: z
+    .string()
+    .transform((value) => value.split(',').map((id) => id.trim()))
+    .pipe(z.array(z.string().regex(/^\d{1,20}$/, 'must be Twitch user ids separated by commas')))
     .optional(),
   OPERATOR_LOGINS: z
     .string()
@@ -92,9 +95,18 @@ const envSchema = z.object({
       z.array(z.string().regex(/^[a-z0-9_]{1,25}$/, 'must be Twitch logins separated by commas')),
     )
     .optional(),
-  WEB_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(0),
-  RATE_LIMIT_FAVORITE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10),
-  FAVORITE_NEW_STREAMERS_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  TRUST_PROXY: z
+    .string()
+    .transform((value, context): TrustProxy => {
+      const parsed = parseTrustProxy(value);
+      if (parsed !== undefined) return parsed;
+      context.addIssue({ code: 'custom', message: `must be ${TRUST_PROXY_FORMS}` });
+      return z.NEVER;
+    })
+    .default(0),
+  WEB_DRAIN_MS: int(0, 60_000).default(0),
+  RATE_LIMIT_FAVORITE_MAX: int(1, 1_000_000).default(10),
+  FAVORITE_NEW_STREAMERS_PER_DAY: int(1, 1_000_000).default(10),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -102,18 +114,27 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
-  http: { port: number; healthPort: number | undefined; publicUrl: string; realtimeUrl: string };
+  http: {
+    port: number;
+    healthPort: number | undefined;
+    publicUrl: string;
+    realtimeUrl: string;
+    /** Which X-Forwarded-For entries `web` believes: see trust-proxy.ts. */
+    trustProxy: TrustProxy;
+  };
   /** `statementTimeoutMs`: see DatabaseOptions in connections/database.ts. */
   db: { url: string; statementTimeoutMs: number };
   redis: { url: string; prefix: string };
   twitch: {
     clientId: string | undefined;
     clientSecret: string | undefined;
-    eventSubSecret: string;
+    /** Set whenever the process's role needs it (ConfigFor says so). */
+    eventSubSecret: string | undefined;
     authUrl: string;
     apiUrl: string;
   };
-  session: { secret: string };
+  /** Set whenever the process's role needs it (ConfigFor says so). */
+  session: { secret: string | undefined };
   webhook: { bodyLimit: number };
   events: { retentionMonths: number; dedupeWindowSeconds: number };
   workers: { processorConcurrency: number; emitterConcurrency: number; lockMs: number };
@@ -121,8 +142,8 @@ export interface Config {
   rateLimits: { windowSeconds: number; authMax: number; apiMax: number };
   realtime: { maxConnectionsPerUser: number; maxWatchesPerConnection: number };
   shutdownTimeoutMs: number;
-  /** Twitch logins (lowercase) allowed into the queue dashboard; none when empty. */
-  operatorLogins: ReadonlySet<string>;
+  /** Who may use the queue dashboard: Twitch user ids, and lowercase logins; nobody when both are empty. */
+  operators: { userIds: ReadonlySet<string>; logins: ReadonlySet<string> };
   /** Bearer token for `/metrics` on every process; metrics are off without one. */
   metricsToken: string | undefined;
   /** How long `web` keeps serving after SIGTERM while load balancers stop sending it traffic. */
@@ -130,6 +151,41 @@ export interface Config {
   /** What one viewer may cost: favourite changes per rate-limit window, new streamers per day. */
   favorites: { changeMax: number; newStreamersPerDay: number };
 }
+
+/**
+ * What each process type requires beyond the common variables, so that none refuses to start
+ * for a variable it never reads (`release` has no use for the EventSub secret).
+ * - `eventSubSecret`: TWITCH_EVENTSUB_SECRET, always (verifying and creating subscriptions).
+ * - `sessionSecret`: SESSION_SECRET, always: it signs sessions and realtime tokens, and no
+ *   default is safe (`npm start` makes one per data folder).
+ * - `database`, `twitchApp`: DATABASE_URL, TWITCH_CLIENT_ID and TWITCH_CLIENT_SECRET when
+ *   NODE_ENV=production (elsewhere the local database, and login off without the app).
+ */
+export const ROLE_NEEDS = {
+  web: ['eventSubSecret', 'sessionSecret', 'database', 'twitchApp'],
+  realtime: ['sessionSecret'],
+  processor: ['eventSubSecret', 'database', 'twitchApp'],
+  emitter: [],
+  release: ['database'],
+  jobs: [],
+} as const satisfies Record<string, readonly Need[]>;
+
+export type Need = 'eventSubSecret' | 'sessionSecret' | 'database' | 'twitchApp';
+export type ProcessRole = keyof typeof ROLE_NEEDS;
+
+/** The fields a need guarantees. */
+interface Provided {
+  eventSubSecret: { twitch: { eventSubSecret: string } };
+  sessionSecret: { session: { secret: string } };
+}
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
+  ? I
+  : never;
+
+/** The config of one process type: what its role needs is typed as present. */
+export type ConfigFor<R extends ProcessRole> = Readonly<
+  Config & Intersection<Provided[Extract<(typeof ROLE_NEEDS)[R][number], keyof Provided>]>
+>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -140,28 +196,46 @@ export class ConfigError extends Error {
 
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
-/** Parses the environment once; throws a ConfigError naming every bad variable. */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+/** The variables `needs` asks for that `env` (empty ones removed) lacks. */
+function missing(env: Record<string, string | undefined>, needs: readonly Need[]): string[] {
+  const problems: string[] = [];
+  if (needs.includes('eventSubSecret') && !env.TWITCH_EVENTSUB_SECRET) {
+    problems.push('TWITCH_EVENTSUB_SECRET: is required (10-100 ASCII characters)');
+  }
+  if (needs.includes('sessionSecret') && !env.SESSION_SECRET) {
+    problems.push(
+      'SESSION_SECRET: is required (at least 32 characters; e.g. `openssl rand -hex 32`, the same on every web and realtime node)',
+    );
+  }
+  if (env.NODE_ENV !== 'production') return problems;
+  const productionKeys = [
+    ...(needs.includes('database') ? (['DATABASE_URL'] as const) : []),
+    ...(needs.includes('twitchApp') ? (['TWITCH_CLIENT_ID', 'TWITCH_CLIENT_SECRET'] as const) : []),
+  ];
+  for (const key of productionKeys) {
+    if (!env[key]) problems.push(`${key}: is required when NODE_ENV=production`);
+  }
+  return problems;
+}
+
+/**
+ * Parses the environment once for a process of type `role`; throws a ConfigError naming every
+ * bad variable, and every one the role needs that is missing.
+ */
+export function loadConfig<R extends ProcessRole>(
+  role: R,
+  source: NodeJS.ProcessEnv = process.env,
+): ConfigFor<R> {
   // An empty variable means "unset", as in most .env tooling.
   const env = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
   const parsed = envSchema.safeParse(env);
-  const problems: string[] = parsed.success
+  const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  problems.push(...missing(env, ROLE_NEEDS[role]));
   if (!parsed.success) throw new ConfigError(problems);
 
   const e = parsed.data;
-  const production = e.NODE_ENV === 'production';
-  if (production) {
-    for (const key of [
-      'DATABASE_URL',
-      'TWITCH_CLIENT_ID',
-      'TWITCH_CLIENT_SECRET',
-      'SESSION_SECRET',
-    ] as const) {
-      if (!e[key]) problems.push(`${key}: is required when NODE_ENV=production`);
-    }
-  }
   if (e.WEB_DRAIN_MS >= e.SHUTDOWN_TIMEOUT_MS) {
     problems.push(
       `WEB_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS}), or shutdown is cut off while draining`,
@@ -170,7 +244,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = withoutTrailingSlash(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
-  return Object.freeze({
+  const config: Config = {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     http: {
@@ -178,6 +252,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       healthPort: e.HEALTH_PORT,
       publicUrl,
       realtimeUrl: withoutTrailingSlash(e.REALTIME_URL ?? publicUrl),
+      trustProxy: e.TRUST_PROXY,
     },
     db: {
       url: e.DATABASE_URL ?? DEV_DATABASE_URL,
@@ -191,7 +266,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       authUrl: withoutTrailingSlash(e.TWITCH_AUTH_URL),
       apiUrl: withoutTrailingSlash(e.TWITCH_API_URL),
     },
-    session: { secret: e.SESSION_SECRET ?? DEV_SESSION_SECRET },
+    session: { secret: e.SESSION_SECRET },
     webhook: { bodyLimit: e.WEBHOOK_BODY_LIMIT },
     events: {
       retentionMonths: e.EVENT_RETENTION_MONTHS,
@@ -218,21 +293,26 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     webDrainMs: e.WEB_DRAIN_MS,
     metricsToken: e.METRICS_TOKEN,
-    operatorLogins: new Set(e.OPERATOR_LOGINS ?? []),
+    operators: {
+      userIds: new Set(e.OPERATOR_USER_IDS ?? []),
+      logins: new Set(e.OPERATOR_LOGINS ?? []),
+    },
     favorites: {
       changeMax: e.RATE_LIMIT_FAVORITE_MAX,
       newStreamersPerDay: e.FAVORITE_NEW_STREAMERS_PER_DAY,
     },
-  });
+  };
+  // Checked above: every field the role needs is set.
+  return Object.freeze(config) as ConfigFor<R>;
 }
 
 /** For entry points: the config, or one line per problem on stderr and exit 1. */
-export function loadConfigOrExit(): Readonly<Config> {
+export function loadConfigOrExit<R extends ProcessRole>(role: R): ConfigFor<R> {
   try {
-    return loadConfig();
+    return loadConfig(role);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`streamfeed: cannot start, ${error.message}\n`);
+      process.stderr.write(`streamfeed ${role}: cannot start, ${error.message}\n`);
       process.exit(1);
     }
     throw error;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
+import { listen } from './listen.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -112,5 +113,5 @@ export function startHealthServer(
     }
     send(404, { error: { code: 'not_found', message: 'Not found' } });
   });
-  return new Promise((resolve) => server.listen(port, () => resolve(server)));
+  return listen(server, port, 'HEALTH_PORT').then(() => server);
 }

@@ -1,9 +1,10 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { createRedis } from '../shared/connections/redis.js';
+import { createRedis, reportErrors } from '../shared/connections/redis.js';
 import { createShutdown } from '../shared/shutdown.js';
 import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
 import { redisCheck, startHealthServer } from '../shared/health.js';
+import { exitOnListenError } from '../shared/listen.js';
 import { createWorker } from './worker-runtime.js';
 import { createFeedPublisher } from './feed-publisher.js';
 import { createNotifyEventsProcessor } from './processors/notify-event.processor.js';
@@ -16,17 +17,30 @@ import {
 } from '../shared/metrics.js';
 import { createEmitterMetrics } from './pipeline-metrics.js';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit('emitter');
 const log = createLogger(config.logLevel, 'emitter');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
 const redis = createRedis(config.redis.url, 'emitter', 'blocking', log);
 const publisher = createFeedPublisher(redis, config.redis.prefix);
-const notifications = createQueue(QUEUES.notifications, redis, config.redis.prefix);
+const notifications = reportErrors(
+  createQueue(QUEUES.notifications, redis, config.redis.prefix),
+  `Queue ${QUEUES.notifications}`,
+  log,
+);
 const readinessChecks = [redisCheck(redis)];
 const metrics = createMetricsRegistry('emitter');
 registerDependencyHealth(metrics, readinessChecks);
 registerQueueDepths(metrics, [notifications]);
+// Before the worker takes a job: a health port in use stops the process with nothing in hand.
+const health =
+  config.http.healthPort === undefined
+    ? undefined
+    : await startHealthServer(
+        config.http.healthPort,
+        readinessChecks,
+        serveMetrics(metrics, config.metricsToken),
+      ).catch(exitOnListenError(log));
 const notifyEvents = createNotifyEventsProcessor({
   publisher,
   metrics: createEmitterMetrics(metrics),
@@ -41,18 +55,10 @@ const worker = createWorker({
   handlers: { [JOBS.notifyEvents]: notifyEvents, [JOBS.notifyEvent]: notifyEvents },
 });
 createJobTimings(metrics).watch(worker);
-const health =
-  config.http.healthPort === undefined
-    ? undefined
-    : await startHealthServer(
-        config.http.healthPort,
-        readinessChecks,
-        serveMetrics(metrics, config.metricsToken),
-      );
-log.info('emitter started');
 
 shutdown.register('worker', 0, () => worker.close());
 shutdown.register('health server', 0, () => health?.close());
 shutdown.register('queue', 1, () => notifications.close());
 shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
 shutdown.listen();
+log.info('emitter started');

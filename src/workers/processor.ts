@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { createRedis } from '../shared/connections/redis.js';
+import { createRedis, reportErrors } from '../shared/connections/redis.js';
 import { createDatabase } from '../shared/connections/database.js';
 import { createShutdown } from '../shared/shutdown.js';
 import {
@@ -12,6 +12,7 @@ import {
   enqueue,
   type NotifyEventJob,
   type PersistEventJob,
+  type QueueName,
 } from '../shared/queues.js';
 import { createGroupCommit } from '../shared/group-commit.js';
 import { createFeedCache } from '../shared/feed/feed-cache.js';
@@ -19,6 +20,7 @@ import { createEventIdentity } from '../shared/events/event-identity.js';
 import { createEventStore } from '../shared/db/event-store.js';
 import { createSubscriptionStore } from '../shared/db/subscription-store.js';
 import { databaseCheck, redisCheck, startHealthServer } from '../shared/health.js';
+import { exitOnListenError } from '../shared/listen.js';
 import { createWorker } from './worker-runtime.js';
 import { startSubscriptionWorkers } from './subscription-workers.js';
 import { createUserTokens } from '../shared/auth/user-tokens.js';
@@ -34,7 +36,7 @@ import {
 } from '../shared/metrics.js';
 import { createProcessorMetrics } from './pipeline-metrics.js';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit('processor');
 const log = createLogger(config.logLevel, 'processor');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 const { prefix } = config.redis;
@@ -44,16 +46,27 @@ const knex = createDatabase(config.db.url, {
   log,
   statementTimeoutMs: config.db.statementTimeoutMs,
 });
-const notifications = createQueue(QUEUES.notifications, redis, prefix);
-const persist = createQueue(QUEUES.persist, redis, prefix);
-const maintenance = createQueue(QUEUES.maintenance, redis, prefix);
+const queue = (name: QueueName) =>
+  reportErrors(createQueue(name, redis, prefix), `Queue ${name}`, log);
+const notifications = queue(QUEUES.notifications);
+const persist = queue(QUEUES.persist);
+const maintenance = queue(QUEUES.maintenance);
 
-const callbacks = createQueue(QUEUES.callbacks, redis, prefix);
-const subscriptions = createQueue(QUEUES.subscriptions, redis, prefix);
+const callbacks = queue(QUEUES.callbacks);
+const subscriptions = queue(QUEUES.subscriptions);
 const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
 const metrics = createMetricsRegistry('processor');
 registerDependencyHealth(metrics, readinessChecks);
 registerQueueDepths(metrics, [callbacks, persist, maintenance, subscriptions]);
+// Before any worker takes a job: a health port in use stops the process with nothing in hand.
+const health =
+  config.http.healthPort === undefined
+    ? undefined
+    : await startHealthServer(
+        config.http.healthPort,
+        readinessChecks,
+        serveMetrics(metrics, config.metricsToken),
+      ).catch(exitOnListenError(log));
 
 // Events processed at the same time share one notification job and one storage job.
 const notificationBatches = createGroupCommit<NotifyEventJob>(
@@ -120,15 +133,6 @@ await maintenance.upsertJobScheduler(
 const subscriptionWorkers = await startSubscriptionWorkers(config, redis, knex, log, metrics);
 const jobTimings = createJobTimings(metrics);
 for (const worker of [...workers, ...subscriptionWorkers.workers]) jobTimings.watch(worker);
-const health =
-  config.http.healthPort === undefined
-    ? undefined
-    : await startHealthServer(
-        config.http.healthPort,
-        readinessChecks,
-        serveMetrics(metrics, config.metricsToken),
-      );
-log.info('processor started');
 
 shutdown.register('workers', 0, () => Promise.all(workers.map((w) => w.close())));
 shutdown.register('subscription workers', 0, () => subscriptionWorkers.close());
@@ -141,3 +145,4 @@ shutdown.register('queues', 1, () =>
 shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
 shutdown.register('postgres', 2, () => knex.destroy());
 shutdown.listen();
+log.info('processor started');

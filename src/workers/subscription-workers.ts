@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import type { Registry } from 'prom-client';
-import type { Config } from '../shared/config.js';
+import type { ConfigFor } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
+import { reportErrors } from '../shared/connections/redis.js';
 import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
 import { createHelixClient, type SubscriptionCost } from '../shared/twitch/helix-client.js';
 import { createSubscriptionStore } from '../shared/db/subscription-store.js';
@@ -17,7 +18,7 @@ import { createReconcileSubscriptionsProcessor } from './processors/reconcile-su
  * reconciliation. Without Twitch credentials there is nothing to manage, and it says so.
  */
 export async function startSubscriptionWorkers(
-  config: Readonly<Config>,
+  config: ConfigFor<'processor'>,
   redis: Redis,
   knex: Knex,
   log: Logger,
@@ -33,6 +34,7 @@ export async function startSubscriptionWorkers(
   }
   const queue = createQueue(QUEUES.subscriptions, redis, config.redis.prefix);
   const cost = metrics && createEventSubCostGauges(metrics);
+  reportErrors(queue, `Queue ${QUEUES.subscriptions}`, log);
   const deps = {
     helix: createHelixClient({
       authUrl: config.twitch.authUrl,

@@ -35,8 +35,11 @@ export interface Stack {
   redis: Redis;
   knex: Awaited<ReturnType<typeof createTestDatabase>>['knex'];
   start(name: string): Promise<RunningProcess>;
-  /** One more `web` node on the same Redis and database, as a load balancer would spread to. */
-  startWebNode(name: string): Promise<string>;
+  /**
+   * One more `web` node on the same Redis and database, as a load balancer would spread to;
+   * `env` adds to (or, with '', unsets) the stack's variables for that node only.
+   */
+  startWebNode(name: string, env?: Record<string, string>): Promise<string>;
   /** The port a process listens on (`web`, `realtime1`…, or the health port of a worker), the same across restarts. */
   portOf(name: string): number;
   queue(name: QueueName): Queue;
@@ -82,7 +85,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SHUTDOWN_TIMEOUT_MS: '10000',
     ...options.env,
   };
-  const plan: Record<string, { type: ProcessType; port?: number; healthPort?: number }> = {
+  const plan: Record<
+    string,
+    { type: ProcessType; port?: number; healthPort?: number; env?: Record<string, string> }
+  > = {
     web: { type: 'web', port: ports.web },
     processor: { type: 'processor', healthPort: await freePort() },
     emitter: { type: 'emitter', healthPort: await freePort() },
@@ -101,6 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...env,
       ...(spec.port && { PORT: String(spec.port) }),
       ...(spec.healthPort && { HEALTH_PORT: String(spec.healthPort) }),
+      ...spec.env,
     });
     processes.set(name, running);
     await running.waitForOutput(READY_LINE[spec.type]);
@@ -117,9 +124,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     redis,
     knex: database.knex,
     start,
-    async startWebNode(name) {
+    async startWebNode(name, nodeEnv) {
       const port = await freePort();
-      plan[name] = { type: 'web', port };
+      plan[name] = { type: 'web', port, env: nodeEnv };
       await start(name);
       return `http://127.0.0.1:${port}`;
     },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startStackWithSimulator, type RunningSimulator } from '../helpers/simulator.js';
+import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
 import type { Stack } from '../helpers/stack.js';
 import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
 
@@ -24,6 +24,8 @@ describe('HTTP abuse: rate limits shared by every web node, body limits', functi
         RATE_LIMIT_API_MAX: String(API_MAX),
         RATE_LIMIT_AUTH_MAX: String(AUTH_MAX),
         METRICS_TOKEN,
+        // As behind the compose balancer: one proxy hop, whose X-Forwarded-For names the client.
+        TRUST_PROXY: '1',
       },
     }));
     secondWeb = await stack.startWebNode('web2');
@@ -33,7 +35,7 @@ describe('HTTP abuse: rate limits shared by every web node, body limits', functi
     await sim?.close();
   });
 
-  /** Each test is its own client: `web` trusts one proxy hop, as behind the load balancer. */
+  /** Each test is its own client: `web` trusts one proxy hop (TRUST_PROXY=1), as behind the load balancer. */
   const client =
     (ip: string) =>
     (url: string, init: RequestInit = {}) =>
@@ -72,6 +74,33 @@ describe('HTTP abuse: rate limits shared by every web node, body limits', functi
       1,
       'one log line per client and window, not one per refused request',
     );
+  });
+
+  it('believes X-Forwarded-For only with TRUST_PROXY: without it, rotating the header gets no new budget', async () => {
+    const direct = await stack.startWebNode('web-direct', { TRUST_PROXY: '' });
+    await waitUntil(async () => (await fetch(`${direct}/readyz`)).ok, 10_000, 'web-direct ready');
+    const rotating = async (node: string, n: number) => {
+      const response = await client(`198.51.100.${n}`)(`${node}/api/streamers/1234/events`);
+      await response.arrayBuffer();
+      return response.status;
+    };
+    const statuses: number[] = [];
+    for (let n = 0; n <= API_MAX; n++) statuses.push(await rotating(direct, n));
+    assert.deepEqual(
+      statuses,
+      [...Array<number>(API_MAX).fill(200), 429],
+      'one client, however it names itself',
+    );
+    assert.doesNotMatch(
+      stack.processes.get('web-direct')!.output(),
+      /198\.51\.100\./,
+      'the forwarded addresses are not believed, nor logged as the client',
+    );
+
+    // With TRUST_PROXY=1 each forwarded address is a client of its own: none is over its limit.
+    const trusted: number[] = [];
+    for (let n = 0; n <= API_MAX; n++) trusted.push(await rotating(stack.webUrl, 100 + n));
+    assert.ok(!trusted.includes(429), `trusted: ${trusted.join(',')}`);
   });
 
   it('limits /auth separately from /api, and never limits Twitch webhooks', async () => {

@@ -8,6 +8,7 @@ import { JOBS, PERSIST_JOB_OPTIONS, enqueue } from '../../src/shared/queues.js';
 import { launchChromium } from '../helpers/browser.js';
 
 const DASHBOARD = '/admin/queues';
+const OPERATOR_ID = '424242001';
 const LOCKED_MONTH = new Date(Date.UTC(2026, 6, 1));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -22,6 +23,7 @@ describe('the queue dashboard at /admin/queues', function () {
       without: ['emitter', 'realtime'],
       env: {
         OPERATOR_LOGINS: 'night_ops, Day_Ops',
+        OPERATOR_USER_IDS: `12, ${OPERATOR_ID}`,
         DATABASE_STATEMENT_TIMEOUT_MS: '1000',
         METRICS_TOKEN: 'dashboard-test-metrics-token',
       },
@@ -63,6 +65,24 @@ describe('the queue dashboard at /admin/queues', function () {
     for (const browser of [viewer, operator]) {
       assert.equal((await browser.get(`${stack.webUrl}/metrics`)).status, 401);
     }
+  });
+
+  it('lets in an operator by user id, after a rename too, and not whoever takes the old login', async () => {
+    const user = sim.state.addUser('ops_by_id', { id: OPERATOR_ID });
+    const queuesOf = async (login: string) =>
+      (
+        await (
+          await logInThroughSimulator(stack.webUrl, login)
+        ).get(`${stack.webUrl}${DASHBOARD}/api/queues`)
+      ).status;
+    assert.equal(await queuesOf('ops_by_id'), 200);
+    user.login = 'ops_renamed';
+    assert.equal(await queuesOf('ops_renamed'), 200, 'the same user id under a new login');
+    assert.equal(await queuesOf('ops_by_id'), 403, 'a new user who claimed the old login');
+    assert.match(
+      stack.processes.get('web')!.output(),
+      /OPERATOR_LOGINS lets in whoever holds those Twitch logins now/,
+    );
   });
 
   it('shows an operator every queue, on a page of its own', async () => {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../src/shared/config.js';
+import { ConfigError, loadConfig as loadConfigFor } from '../../src/shared/config.js';
 
-const base = { TWITCH_EVENTSUB_SECRET: 'a-valid-secret-123' };
+const base = {
+  TWITCH_EVENTSUB_SECRET: 'a-valid-secret-123',
+  SESSION_SECRET: 'a-session-secret-of-32-characters-or-more',
+};
+// The favourite limits are web's.
+const loadConfig = (env: Record<string, string>) => loadConfigFor('web', env);
 
 describe('config: what one viewer may cost', () => {
   it('allows 10 favourite changes per window and 10 new streamers a day by default', () => {

@@ -22,14 +22,25 @@ const DASHBOARD_CSP = [
 ].join('; ');
 
 /**
- * bull-board for the operators named in OPERATOR_LOGINS: every queue, its failed jobs with their
- * errors, and retry. Mounted after the session, so `req.user` is the Twitch login, if any.
+ * bull-board for the operators named in OPERATOR_USER_IDS (or OPERATOR_LOGINS): every queue, its
+ * failed jobs with their errors, and retry. Mounted after the session, so `req.user` is the
+ * viewer's Twitch user, if any.
  */
 export function queueDashboard(deps: {
   queues: Queue[];
-  operatorLogins: ReadonlySet<string>;
+  operators: { userIds: ReadonlySet<string>; logins: ReadonlySet<string> };
   log: Logger;
 }): Router {
+  // A login can be renamed, and a freed login claimed by someone else; a user id never changes.
+  if (deps.operators.logins.size) {
+    deps.log.warn(
+      { logins: [...deps.operators.logins] },
+      'OPERATOR_LOGINS lets in whoever holds those Twitch logins now; logins can be renamed and reclaimed. Prefer OPERATOR_USER_IDS',
+    );
+  }
+  const isOperator = (user: { id: string; login: string }) =>
+    deps.operators.userIds.has(user.id) || deps.operators.logins.has(user.login.toLowerCase());
+
   const board = new ExpressAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
@@ -43,10 +54,10 @@ export function queueDashboard(deps: {
     if (!req.user) {
       throw new HttpError(401, 'login_required', 'Log in with Twitch as an operator first');
     }
-    if (!deps.operatorLogins.has(req.user.login.toLowerCase())) {
+    if (!isOperator(req.user)) {
       deps.log.warn(
         { userId: req.user.id, login: req.user.login, path: req.originalUrl },
-        `Refused the queue dashboard to ${req.user.login}: not in OPERATOR_LOGINS`,
+        `Refused the queue dashboard to ${req.user.login} (user id ${req.user.id}): not in OPERATOR_USER_IDS or OPERATOR_LOGINS`,
       );
       throw new HttpError(403, 'not_operator', 'The queue dashboard is for operators only');
     }

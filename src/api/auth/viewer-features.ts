@@ -2,8 +2,9 @@ import express, { Router, type RequestHandler } from 'express';
 import passport from 'passport';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import type { Config } from '../../shared/config.js';
+import type { ConfigFor } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
+import { reportErrors } from '../../shared/connections/redis.js';
 import { QUEUES, createQueue } from '../../shared/queues.js';
 import { queueEnsureSubscriptions } from '../../shared/subscription-jobs.js';
 import { STREAMER_MODE_SCOPES } from '../../shared/twitch/subscription-plan.js';
@@ -26,7 +27,7 @@ import { twitchLoginRoutes } from './twitch-login.routes.js';
  * answer 503 naming the missing variables, so the intake still runs.
  */
 export function createViewerFeatures(
-  config: Readonly<Config>,
+  config: ConfigFor<'web'>,
   redis: Redis,
   knex: Knex,
   log: Logger,
@@ -48,6 +49,7 @@ export function createViewerFeatures(
   const users = createUserStore(knex);
   const streamers = createStreamerStore(knex);
   const subscriptions = createQueue(QUEUES.subscriptions, redis, prefix);
+  reportErrors(subscriptions, `Queue ${QUEUES.subscriptions}`, log);
   const twitch = { authUrl: config.twitch.authUrl, clientId, clientSecret };
 
   router.use(

@@ -8,6 +8,9 @@ import type { Logger } from '../logger.js';
  */
 export type RedisRole = 'blocking' | 'command';
 
+/** Errors a createRedis client has reported; BullMQ hands the same objects to its queues. */
+const connectionErrors = new WeakSet<Error>();
+
 export function createRedis(
   url: string,
   name: string,
@@ -26,6 +29,7 @@ export function createRedis(
   const redis = new Redis(url, options);
   let lastError = '';
   redis.on('error', (error: Error) => {
+    connectionErrors.add(error);
     // ioredis repeats the same error on every reconnect attempt; say it once.
     if (error.message === lastError) return;
     lastError = error.message;
@@ -52,4 +56,27 @@ export async function waitForRedis(redis: Redis, name: string, timeoutMs = 10_00
     };
     redis.once('ready', onReady);
   });
+}
+
+interface ErrorSource {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Logs the errors of a BullMQ Queue (or any emitter on a createRedis client) as JSON lines.
+ * Without a listener BullMQ prints each one as a raw stack trace. An error of the connection
+ * itself was already said once by createRedis, however many queues share it; the same message
+ * again within a minute is left out too.
+ */
+export function reportErrors<T extends ErrorSource>(source: T, name: string, log: Logger): T {
+  let last = '';
+  let lastAt = 0;
+  source.on('error', (error) => {
+    if (connectionErrors.has(error)) return;
+    if (error.message === last && Date.now() - lastAt < 60_000) return;
+    last = error.message;
+    lastAt = Date.now();
+    log.warn({ err: error, source: name }, `${name}: ${error.message}`);
+  });
+  return source;
 }

@@ -5,7 +5,7 @@ import { runMigrations } from './migrate.js';
 import { maintainEventPartitions } from './partitions.js';
 
 // The `release` process: migrations, then event partitions; one line per change.
-const config = loadConfigOrExit();
+const config = loadConfigOrExit('release');
 // knex's own warnings go to the JSON log at warn level; the lines below are for people.
 const knex = createDatabase(config.db.url, {
   log: createLogger('error', 'release'),
