@@ -1,8 +1,7 @@
-import type { Socket } from 'socket.io-client';
 import { api, ApiError, type Me } from './api.js';
 import { showEmbeds } from './embeds.js';
 import { createFeedList } from './feed-list.js';
-import { connectLiveFeed } from './live-feed.js';
+import { connectLiveFeed, type LiveFeed } from './live-feed.js';
 import { fetchMissedEvents } from './catch-up.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -12,7 +11,7 @@ const LOGIN_ERRORS: Record<string, string> = {
   state: 'That login link expired or was not ours. Please log in again.',
   failed: 'Twitch login failed. Please try again.',
 };
-let socket: Socket | undefined;
+let live: LiveFeed | undefined;
 
 function show(view: (typeof views)[number]): void {
   for (const id of views) $(id).hidden = id !== view;
@@ -50,8 +49,8 @@ async function showFeed(me: Me): Promise<void> {
   feed.clear();
   const { events } = await api.events(favorite.id);
   feed.add([...events].reverse());
-  socket?.disconnect();
-  socket = await connectLiveFeed({
+  live?.close();
+  live = connectLiveFeed({
     broadcasterId: favorite.id,
     newestId: feed.newestId,
     onEvents: (events) => feed.add(events),
@@ -85,7 +84,7 @@ async function start(): Promise<void> {
   }
   renderAccount(me);
   $('change-streamer').addEventListener('click', () => {
-    socket?.disconnect();
+    live?.close();
     showPicker();
   });
   $<HTMLFormElement>('favorite-form').addEventListener('submit', (event) => {
