@@ -1,4 +1,5 @@
 import type { FeedEvent } from './api.js';
+import { renderSummary } from './summary-text.js';
 
 const ICONS: Array<[RegExp, string]> = [
   [/^stream\./, 'live'],
@@ -42,8 +43,8 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement) {
     li.dataset.id = event.id;
     li.dataset.type = event.type;
     const icon = ICONS.find(([pattern]) => pattern.test(event.type))?.[1] ?? 'other';
-    li.innerHTML = `<svg aria-hidden="true"><use href="/icons.svg#i-${icon}"></use></svg><span class="summary"></span><time></time>`;
-    li.querySelector('.summary')!.textContent = event.summary;
+    li.innerHTML = `<svg aria-hidden="true"><use href="/icons.svg#i-${icon}"></use></svg><span class="summary" dir="ltr"></span><time></time>`;
+    renderSummary(li.querySelector('.summary')!, event);
     const time = li.querySelector('time')!;
     time.dateTime = event.occurredAt;
     time.textContent = timeAgo(event.occurredAt);

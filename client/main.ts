@@ -3,6 +3,7 @@ import { showEmbeds } from './embeds.js';
 import { createFeedList } from './feed-list.js';
 import { connectLiveFeed, type LiveFeed } from './live-feed.js';
 import { fetchMissedEvents } from './catch-up.js';
+import { isolated } from './summary-text.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const views = ['login-view', 'pick-view', 'feed-view'] as const;
@@ -39,9 +40,17 @@ async function showFeed(me: Me): Promise<void> {
   void api.streamer(favorite.id).then(
     (info) => {
       const kinds = [...new Set(info.eventTypes.map((t) => t.split('.')[1]!.replace(/_/g, ' ')))];
-      $('unlocked').textContent = info.streamerMode
-        ? `${info.displayName} connected their channel: this feed shows ${kinds.join(', ')}.`
-        : `This feed shows ${kinds.join(', ')}. Follows, subs, cheers and more appear once ${info.displayName} connects their channel to streamfeed.`;
+      // The name is the streamer's own text: isolated, so that its direction stays its own.
+      const name = isolated(info.displayName);
+      $('unlocked').replaceChildren(
+        ...(info.streamerMode
+          ? [name, ` connected their channel: this feed shows ${kinds.join(', ')}.`]
+          : [
+              `This feed shows ${kinds.join(', ')}. Follows, subs, cheers and more appear once `,
+              name,
+              ' connects their channel to streamfeed.',
+            ]),
+      );
     },
     () => undefined,
   );
