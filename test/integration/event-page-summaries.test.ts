@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Stack } from '../helpers/stack.js';
 import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
 import { launchChromium } from '../helpers/browser.js';
+import { repoRoot } from '../helpers/processes.js';
 
 const RLO = '\u202E';
+const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 
 describe('event summaries on the page, in headless Chromium', function () {
   this.timeout(120_000);
@@ -15,6 +19,7 @@ describe('event summaries on the page, in headless Chromium', function () {
   let streamer: { id: string };
 
   before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
     ({ sim, stack } = await startStackWithSimulator({ realtimeAsPublic: true }));
     streamer = sim.state.addUser('summary_streamer', { displayName: 'Summary_Streamer' });
     browser = await launchChromium();
@@ -71,7 +76,7 @@ describe('event summaries on the page, in headless Chromium', function () {
   /** Where each letter of `phrase` in the row's summary is drawn, left to right as x positions. */
   const letterPositions = (row: ReturnType<Page['locator']>, phrase: string) =>
     row.locator('.summary').evaluate((summary, phrase) => {
-      const start = summary.textContent!.indexOf(phrase);
+      const start = summary.textContent.indexOf(phrase);
       if (start < 0) throw new Error(`"${phrase}" is not in "${summary.textContent}"`);
       const xs: number[] = [];
       const walker = document.createTreeWalker(summary, NodeFilter.SHOW_TEXT);
@@ -121,5 +126,59 @@ describe('event summaries on the page, in headless Chromium', function () {
         assert.ok(xs[i]! > xs[i - 1]!, `"${phrase}" drawn left to right: ${xs.join(', ')}`);
       }
     }
+  });
+
+  it('cuts a long summary at two lines, and shows all of it from a button, by keyboard too', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const title =
+      'A very long stream title that goes on and on about the day, the game, the guests and the giveaway at the end';
+    const event = await showEvent('channel.update', { title, category_name: 'Just Chatting' });
+    const summary = event.row.locator('.summary');
+    const more = event.row.getByRole('button', { name: 'Show more' });
+    /** Lines of the summary drawn inside its box, and whether its last letter is among them. */
+    const layout = () =>
+      // No functions inside: tsx names them with a helper the page does not have.
+      summary.evaluate((element) => {
+        const bottom = element.getBoundingClientRect().bottom + 1;
+        const all = document.createRange();
+        all.selectNodeContents(element);
+        const tops = Array.from(all.getClientRects())
+          .filter((rect) => rect.bottom <= bottom)
+          .map((rect) => Math.round(rect.top));
+        const last = element.lastChild!;
+        const range = document.createRange();
+        range.setStart(last, last.textContent!.length - 1);
+        range.setEnd(last, last.textContent!.length);
+        return {
+          lines: new Set(tops).size,
+          lastLetterShown: range.getBoundingClientRect().bottom <= bottom,
+        };
+      });
+
+    assert.deepEqual(await layout(), { lines: 2, lastLetterShown: false }, 'cut at two lines');
+    await more.waitFor();
+    assert.equal(await more.getAttribute('aria-expanded'), 'false');
+    assert.equal(await more.getAttribute('aria-controls'), await summary.getAttribute('id'));
+
+    await more.focus();
+    await page.keyboard.press('Enter');
+    const less = event.row.getByRole('button', { name: 'Show less' });
+    assert.equal(await less.getAttribute('aria-expanded'), 'true');
+    const expanded = await layout();
+    assert.ok(expanded.lines > 2, `all of it: ${expanded.lines} lines`);
+    assert.equal(expanded.lastLetterShown, true, 'down to its last letter');
+
+    await page.screenshot({
+      path: path.join(ARTIFACTS, 'event-page-summary-expanded.png'),
+      fullPage: true,
+    });
+    await page.keyboard.press('Space');
+    assert.deepEqual(await layout(), { lines: 2, lastLetterShown: false }, 'cut again');
+    await more.click();
+    assert.equal((await layout()).lastLetterShown, true, 'a click shows it all too');
+
+    const short = await showEvent('stream.offline', {});
+    assert.equal(await short.row.getByRole('button').count(), 0, 'no button where nothing is cut');
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 });
