@@ -84,7 +84,9 @@ export function connectLiveFeed(options: {
         unusedToken = undefined;
         if (token) return cb({ token });
         api.realtimeToken().then(
-          (fresh) => cb({ token: fresh.token }),
+          (fresh) => {
+            if (!closed) cb({ token: fresh.token });
+          },
           // No token, no handshake: the node would only refuse it.
           () => {
             socket.disconnect();
