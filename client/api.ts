@@ -11,8 +11,13 @@ export interface FeedEvent {
   id: string;
   type: string;
   broadcasterId: string;
+  broadcasterLogin?: string;
+  broadcasterName?: string;
   occurredAt: string;
+  actor?: { id: string; login: string; name: string } | null;
   summary: string;
+  /** Type-specific fields, among them what users typed (messages, titles, reward names). */
+  data?: Record<string, unknown>;
 }
 export interface StreamerInfo extends Streamer {
   streamerMode: boolean;

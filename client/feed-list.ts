@@ -1,4 +1,6 @@
 import type { FeedEvent } from './api.js';
+import { renderSummary } from './summary-text.js';
+import { createSummaryToggles } from './summary-toggle.js';
 
 const ICONS: Array<[RegExp, string]> = [
   [/^stream\./, 'live'],
@@ -32,6 +34,7 @@ function timeAgo(iso: string, now = Date.now()): string {
 /** The event list: newest on top, each event once, times kept fresh. */
 export function createFeedList(list: HTMLOListElement, empty: HTMLElement) {
   const shown = new Set<string>();
+  const toggles = createSummaryToggles();
   const refresh = () => {
     for (const time of list.querySelectorAll('time')) time.textContent = timeAgo(time.dateTime);
   };
@@ -42,8 +45,10 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement) {
     li.dataset.id = event.id;
     li.dataset.type = event.type;
     const icon = ICONS.find(([pattern]) => pattern.test(event.type))?.[1] ?? 'other';
-    li.innerHTML = `<svg aria-hidden="true"><use href="/icons.svg#i-${icon}"></use></svg><span class="summary"></span><time></time>`;
-    li.querySelector('.summary')!.textContent = event.summary;
+    li.innerHTML = `<svg aria-hidden="true"><use href="/icons.svg#i-${icon}"></use></svg><div class="text"><span class="summary" dir="ltr"></span></div><time></time>`;
+    const summary = li.querySelector<HTMLElement>('.summary')!;
+    renderSummary(summary, event);
+    summary.after(toggles.attach(summary));
     const time = li.querySelector('time')!;
     time.dateTime = event.occurredAt;
     time.textContent = timeAgo(event.occurredAt);
@@ -58,11 +63,15 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement) {
         shown.add(event.id);
         list.prepend(item(event));
       }
-      while (list.children.length > MAX_SHOWN) list.lastElementChild!.remove();
+      while (list.children.length > MAX_SHOWN) {
+        toggles.detach(list.lastElementChild!);
+        list.lastElementChild!.remove();
+      }
       empty.hidden = list.children.length > 0;
     },
     clear(): void {
       shown.clear();
+      for (const row of list.children) toggles.detach(row);
       list.replaceChildren();
       empty.hidden = false;
     },

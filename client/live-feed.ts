@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { api, type FeedEvent } from './api.js';
+import { createBackoff } from './backoff.js';
 
 type State = 'connecting' | 'live' | 'reconnecting' | 'offline';
 const LABELS: Record<State, string> = {
@@ -8,12 +9,29 @@ const LABELS: Record<State, string> = {
   reconnecting: 'Reconnecting…',
   offline: 'Offline: retrying',
 };
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+const WATCH_TIMEOUT_MS = 15_000;
+
+interface WatchAck {
+  ok: boolean;
+  backlog?: FeedEvent[];
+  complete?: boolean;
+}
+
+export interface LiveFeed {
+  /** Closes the socket and stops every retry. */
+  close(): void;
+}
 
 /**
  * One socket to the realtime fleet. Every (re)connection fetches a fresh token and watches with
- * `since` = the newest event shown, so a reconnect catches up without gaps or repeats.
+ * `since` = the newest event shown, so a reconnect catches up without gaps or repeats. What
+ * socket.io-client does not retry by itself (a handshake the node refused, for a missing token
+ * or too many connections, a failed token request, a failed watch) is retried here, with a
+ * growing, jittered delay, until the feed is live again.
  */
-export async function connectLiveFeed(options: {
+export function connectLiveFeed(options: {
   broadcasterId: string;
   newestId: () => string | undefined;
   onEvents: (events: FeedEvent[]) => void;
@@ -25,61 +43,130 @@ export async function connectLiveFeed(options: {
   fetchMissed: (since: string) => Promise<FeedEvent[] | null>;
   /** Shows these (oldest first) instead of what is shown: the rest cannot be filled in. */
   onReset: (events: FeedEvent[]) => void;
-}): Promise<Socket> {
-  const { url } = await api.realtimeToken();
+}): LiveFeed {
   const setState = (state: State) => options.onState(state, LABELS[state]);
-  setState('connecting');
-  const socket = io(url, {
-    path: '/socket.io',
-    transports: ['websocket'],
-    auth: (cb) => {
-      api.realtimeToken().then(
-        ({ token }) => cb({ token }),
-        () => cb({}),
-      );
-    },
-  });
-  // Live events that arrive while missed ones are fetched wait, so that the list stays in order.
-  let held: FeedEvent[] | null = null;
-  socket.on('connect', () => {
-    const since = options.newestId();
-    socket.emit(
-      'watch',
-      since
-        ? { broadcasterId: options.broadcasterId, since }
-        : { broadcasterId: options.broadcasterId },
-      (ack: { ok: boolean; backlog?: FeedEvent[]; complete?: boolean }) => {
-        if (!ack.ok) return setState('offline');
-        const backlog = ack.backlog ?? [];
-        if (ack.complete !== false || !since) {
-          options.onEvents(backlog);
-          setState('live');
-          return;
-        }
-        // Away for longer than the live cache holds: the rest comes from the event history.
-        const waiting: FeedEvent[] = [];
-        held = waiting;
-        void options
-          .fetchMissed(since)
-          .catch(() => null)
-          .then((missed) => {
-            // A reconnect meanwhile started its own catch-up from the same point.
-            if (held !== waiting) return;
-            const latest = [...backlog, ...waiting];
-            if (missed) options.onEvents([...missed, ...latest]);
-            else options.onReset(latest);
-            held = null;
-            setState('live');
-          });
+  const backoff = createBackoff(RETRY_MIN_MS, RETRY_MAX_MS);
+  let current: Socket | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  /** One retry at a time, however many failures ask for it. */
+  function retryLater(): void {
+    if (closed || retryTimer !== undefined) return;
+    setState('offline');
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (closed) return;
+      if (current) current.connect();
+      else void open();
+    }, backoff.next());
+  }
+
+  async function open(): Promise<void> {
+    setState('connecting');
+    let first: { url: string; token: string };
+    try {
+      first = await api.realtimeToken();
+    } catch {
+      return retryLater();
+    }
+    if (closed) return;
+    current = createSocket(first.url, first.token);
+  }
+
+  function createSocket(url: string, firstToken: string): Socket {
+    let unusedToken: string | undefined = firstToken;
+    const socket = io(url, {
+      path: '/socket.io',
+      transports: ['websocket'],
+      auth: (cb) => {
+        const token = unusedToken;
+        unusedToken = undefined;
+        if (token) return cb({ token });
+        api.realtimeToken().then(
+          (fresh) => {
+            if (!closed) cb({ token: fresh.token });
+          },
+          // No token, no handshake: the node would only refuse it.
+          () => {
+            socket.disconnect();
+            retryLater();
+          },
+        );
       },
-    );
-  });
-  socket.on('event', (event: FeedEvent) => {
-    if (held) held.push(event);
-    else options.onEvents([event]);
-  });
-  socket.on('disconnect', () => setState('reconnecting'));
-  socket.on('connect_error', () => setState('offline'));
-  socket.io.on('reconnect_attempt', () => setState('reconnecting'));
-  return socket;
+    });
+    // Live events that arrive while missed ones are fetched wait, so that the list stays in order.
+    let held: FeedEvent[] | null = null;
+    const failedWatch = () => {
+      socket.disconnect();
+      retryLater();
+    };
+    socket.on('connect', () => {
+      // A catch-up of an earlier connection is left unfinished: this one starts from the same point.
+      held = null;
+      const since = options.newestId();
+      socket
+        .timeout(WATCH_TIMEOUT_MS)
+        .emit(
+          'watch',
+          since
+            ? { broadcasterId: options.broadcasterId, since }
+            : { broadcasterId: options.broadcasterId },
+          (error: Error | null, ack: WatchAck) => {
+            if (error || !ack.ok) return failedWatch();
+            const backlog = ack.backlog ?? [];
+            if (ack.complete !== false || !since) {
+              options.onEvents(backlog);
+              goneLive();
+              return;
+            }
+            // Away for longer than the live cache holds: the rest comes from the event history.
+            const waiting: FeedEvent[] = [];
+            held = waiting;
+            void options
+              .fetchMissed(since)
+              .catch(() => null)
+              .then((missed) => {
+                // A reconnect meanwhile started its own catch-up from the same point.
+                if (held !== waiting) return;
+                const latest = [...backlog, ...waiting];
+                if (missed) options.onEvents([...missed, ...latest]);
+                else options.onReset(latest);
+                held = null;
+                goneLive();
+              });
+          },
+        );
+    });
+    socket.on('event', (event: FeedEvent) => {
+      if (held) held.push(event);
+      else options.onEvents([event]);
+    });
+    socket.on('disconnect', () => {
+      setState('reconnecting');
+      // The node said goodbye (or this page hung up to retry): no automatic reconnect follows.
+      if (!socket.active) retryLater();
+    });
+    socket.on('connect_error', () => {
+      setState('offline');
+      // A refusal by the node's middleware: socket.io-client leaves it there for good.
+      if (!socket.active) retryLater();
+    });
+    socket.io.on('reconnect_attempt', () => setState('reconnecting'));
+    return socket;
+  }
+
+  function goneLive(): void {
+    backoff.reset();
+    setState('live');
+  }
+
+  void open();
+  return {
+    close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      current?.disconnect();
+    },
+  };
 }

@@ -1,9 +1,9 @@
-import type { Socket } from 'socket.io-client';
 import { api, ApiError, type Me } from './api.js';
 import { showEmbeds } from './embeds.js';
 import { createFeedList } from './feed-list.js';
-import { connectLiveFeed } from './live-feed.js';
+import { connectLiveFeed, type LiveFeed } from './live-feed.js';
 import { fetchMissedEvents } from './catch-up.js';
+import { isolated } from './summary-text.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const views = ['login-view', 'pick-view', 'feed-view'] as const;
@@ -12,7 +12,7 @@ const LOGIN_ERRORS: Record<string, string> = {
   state: 'That login link expired or was not ours. Please log in again.',
   failed: 'Twitch login failed. Please try again.',
 };
-let socket: Socket | undefined;
+let live: LiveFeed | undefined;
 
 function show(view: (typeof views)[number]): void {
   for (const id of views) $(id).hidden = id !== view;
@@ -40,9 +40,17 @@ async function showFeed(me: Me): Promise<void> {
   void api.streamer(favorite.id).then(
     (info) => {
       const kinds = [...new Set(info.eventTypes.map((t) => t.split('.')[1]!.replace(/_/g, ' ')))];
-      $('unlocked').textContent = info.streamerMode
-        ? `${info.displayName} connected their channel: this feed shows ${kinds.join(', ')}.`
-        : `This feed shows ${kinds.join(', ')}. Follows, subs, cheers and more appear once ${info.displayName} connects their channel to streamfeed.`;
+      // The name is the streamer's own text: isolated, so that its direction stays its own.
+      const name = isolated(info.displayName);
+      $('unlocked').replaceChildren(
+        ...(info.streamerMode
+          ? [name, ` connected their channel: this feed shows ${kinds.join(', ')}.`]
+          : [
+              `This feed shows ${kinds.join(', ')}. Follows, subs, cheers and more appear once `,
+              name,
+              ' connects their channel to streamfeed.',
+            ]),
+      );
     },
     () => undefined,
   );
@@ -50,8 +58,8 @@ async function showFeed(me: Me): Promise<void> {
   feed.clear();
   const { events } = await api.events(favorite.id);
   feed.add([...events].reverse());
-  socket?.disconnect();
-  socket = await connectLiveFeed({
+  live?.close();
+  live = connectLiveFeed({
     broadcasterId: favorite.id,
     newestId: feed.newestId,
     onEvents: (events) => feed.add(events),
@@ -85,7 +93,7 @@ async function start(): Promise<void> {
   }
   renderAccount(me);
   $('change-streamer').addEventListener('click', () => {
-    socket?.disconnect();
+    live?.close();
     showPicker();
   });
   $<HTMLFormElement>('favorite-form').addEventListener('submit', (event) => {

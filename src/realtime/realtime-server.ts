@@ -18,6 +18,7 @@ import { serveMetrics } from '../shared/metrics.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { STREAMER_ROOM_PREFIX } from '../shared/rooms.js';
 import { createRoomFeeds } from './room-feeds.js';
+import { createViewerConnections } from './viewer-connections.js';
 import {
   leave,
   onUnwatch,
@@ -111,20 +112,21 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
   );
 
   const { maxConnectionsPerUser } = deps;
-  const connectionsByUser = new Map<string, number>();
+  const viewers = createViewerConnections(maxConnectionsPerUser);
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     deps.tokens.verify(token).then(
       (userId) => {
-        const open = connectionsByUser.get(userId) ?? 0;
-        if (open >= maxConnectionsPerUser) {
-          log.warn({ userId }, `Refused connection ${open + 1} of viewer ${userId}`);
+        if (!viewers.admit(userId, socket)) {
+          log.warn(
+            { userId },
+            `Refused connection ${viewers.held(userId) + 1} of viewer ${userId}`,
+          );
           next(
             new Error(`too many connections: at most ${maxConnectionsPerUser} per viewer and node`),
           );
           return;
         }
-        connectionsByUser.set(userId, open + 1);
         socket.data.userId = userId;
         socket.data.watching = new Set();
         next();
@@ -145,9 +147,7 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     socket.on('unwatch', onUnwatch(socket, watchDeps));
     socket.on('disconnect', () => {
       for (const id of [...socket.data.watching]) leave(socket, id, watchDeps);
-      const open = (connectionsByUser.get(socket.data.userId) ?? 1) - 1;
-      if (open > 0) connectionsByUser.set(socket.data.userId, open);
-      else connectionsByUser.delete(socket.data.userId);
+      viewers.release(socket.data.userId, socket);
     });
   });
 

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { Stack } from '../helpers/stack.js';
+import type { Browser, Page, Request } from 'playwright-core';
+import type { Stack, Watcher } from '../helpers/stack.js';
 import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
 import { launchChromium } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/processes.js';
 import { CACHED_EVENTS } from '../../src/shared/feed/feed-keys.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
+/** REALTIME_MAX_CONNECTIONS_PER_USER's default. */
+const MAX_CONNECTIONS_PER_VIEWER = 10;
 
 describe('the event page in headless Chromium', function () {
   this.timeout(120_000);
@@ -162,6 +164,85 @@ describe('the event page in headless Chromium', function () {
       .limit(missedCount)
       .pluck('id');
     assert.deepEqual(ids.slice(0, missedCount), arrived);
+  });
+
+  it('goes live again after a handshake refused for want of a token, and shows what it missed', async () => {
+    const before = await shownIds();
+    let tokenFailures = 0;
+    const onFailed = (request: Request) => {
+      if (new URL(request.url()).pathname === '/api/realtime/token') tokenFailures++;
+    };
+    page.on('requestfailed', onFailed);
+    try {
+      await stack.processes.get('realtime1')!.stop('SIGKILL');
+      await page.locator('#connection:not([data-state="live"])').waitFor();
+      await trigger(3);
+      // A deploy of web: the node comes back first, so the page's handshake gets no token.
+      await stack.processes.get('web')!.stop('SIGTERM');
+      await stack.start('realtime1');
+      await waitUntil(() => tokenFailures > 0, 20_000, 'a token request failing');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.notEqual(await page.locator('#connection').getAttribute('data-state'), 'live');
+      await stack.start('web');
+      await page.locator('#connection[data-state="live"]').waitFor({ timeout: 30_000 });
+    } finally {
+      page.off('requestfailed', onFailed);
+    }
+    await waitUntil(
+      async () => (await shownIds()).length === before.length + 3,
+      15_000,
+      'the three missed events',
+    );
+    await trigger(1);
+    await waitUntil(
+      async () => (await shownIds()).length === before.length + 4,
+      10_000,
+      'a live event after the retry',
+    );
+    const ids = await shownIds();
+    assert.equal(new Set(ids).size, ids.length, 'no event twice');
+    assert.deepEqual(ids.slice(4), before, 'the earlier ones below, as they were');
+  });
+
+  it('goes live again after the node refused a handshake for too many connections', async () => {
+    const before = await shownIds();
+    const { id: viewerId } = await page.evaluate(
+      async () => (await (await fetch('/api/me')).json()) as { id: string },
+    );
+    const realtime1 = stack.processes.get('realtime1')!;
+    // Offline, the page's reconnect attempts fail in the browser, so that the node's places
+    // are all taken before the page gets to try.
+    await page.context().setOffline(true);
+    const others: Watcher[] = [];
+    try {
+      await realtime1.stop('SIGKILL');
+      await page.locator('#connection:not([data-state="live"])').waitFor();
+      await trigger(2);
+      await stack.start('realtime1');
+      for (let n = 0; n < MAX_CONNECTIONS_PER_VIEWER; n++) {
+        others.push(await stack.watcher(0, viewerId));
+      }
+      await page.context().setOffline(false);
+      await stack.processes
+        .get('realtime1')!
+        .waitForOutput(
+          new RegExp(`Refused connection ${MAX_CONNECTIONS_PER_VIEWER + 1} of viewer`),
+        );
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.notEqual(await page.locator('#connection').getAttribute('data-state'), 'live');
+    } finally {
+      await page.context().setOffline(false);
+      for (const other of others) other.socket.disconnect();
+    }
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 30_000 });
+    await waitUntil(
+      async () => (await shownIds()).length === before.length + 2,
+      15_000,
+      'the two missed events',
+    );
+    const ids = await shownIds();
+    assert.equal(new Set(ids).size, ids.length, 'no event twice');
+    assert.deepEqual(ids.slice(2), before, 'the earlier ones below, as they were');
   });
 
   it('keeps a strict Content-Security-Policy with no inline script, and logs out', async () => {
