@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { createRedis, reportErrors } from '../shared/connections/redis.js';
+import { createRedis, reportErrors, waitForRedis } from '../shared/connections/redis.js';
 import { createDatabase } from '../shared/connections/database.js';
 import { createShutdown } from '../shared/shutdown.js';
 import { QUEUES, createQueue } from '../shared/queues.js';
@@ -103,5 +103,10 @@ shutdown.register('viewer features', 2, () => viewer.close());
 shutdown.register('redis', 3, () => redis.quit().catch(() => redis.disconnect()));
 shutdown.register('postgres', 3, () => knex.destroy());
 shutdown.listen();
+// Serve once Redis answers, so that the first requests do not meet an unconnected client; after
+// 5 s without it, serve anyway (/readyz says Redis is down, and balancers wait for it).
+await waitForRedis(redis, 'web', 5000).catch((error: Error) =>
+  log.warn(`${error.message}: serving anyway, /readyz fails until it answers`),
+);
 await listen(server, config.http.port, 'PORT').catch(exitOnListenError(log));
 log.info({ port: config.http.port }, `web listening on port ${config.http.port}`);

@@ -13,7 +13,7 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '../shared/realtime-protocol.js';
-import { readiness, redisCheck } from '../shared/health.js';
+import { readinessProbe, redisCheck } from '../shared/health.js';
 import { serveMetrics } from '../shared/metrics.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { STREAMER_ROOM_PREFIX } from '../shared/rooms.js';
@@ -55,6 +55,7 @@ export interface RealtimeServer {
 export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
   const log = deps.log.child({ scope: 'realtime' });
   const metricsEndpoint = deps.metrics && serveMetrics(deps.metrics.registry, deps.metrics.token);
+  const readiness = readinessProbe([redisCheck(deps.redis)], log);
   const http = createServer((req, res) => {
     if (metricsEndpoint?.(req, res)) return;
     if (req.url === '/healthz') {
@@ -62,15 +63,16 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
       return;
     }
     if (req.url === '/readyz') {
-      void readiness([redisCheck(deps.redis)]).then((result) => {
+      void readiness().then((result) => {
         res
           .writeHead(result.ok ? 200 : 503, { 'content-type': 'application/json' })
           .end(JSON.stringify(result));
       });
       return;
     }
-    // Socket.IO answers its own path; anything else is not ours.
-    if (!req.url?.startsWith('/socket.io')) res.writeHead(404).end();
+    // Engine.IO answers under '/socket.io/' only: anything else, '/socket.io' itself included,
+    // is not ours and must be answered here, or it hangs.
+    if (!req.url?.startsWith('/socket.io/')) res.writeHead(404).end();
   });
   const io: RealtimeServer['io'] = new Server(http, {
     path: '/socket.io',

@@ -90,11 +90,11 @@ export function readinessProbe(
 
 /**
  * `/healthz` and `/readyz` (and `/metrics`, when given its handler) on a side port, for the
- * processes that serve no HTTP of their own.
+ * processes that serve no HTTP of their own. `probe`: see readinessProbe.
  */
 export function startHealthServer(
   port: number,
-  checks: ReadinessCheck[],
+  probe: () => Promise<Readiness>,
   metrics?: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): Promise<Server> {
   const server = createServer((req, res) => {
@@ -105,7 +105,7 @@ export function startHealthServer(
     };
     if (req.url === '/healthz') return send(200, { ok: true });
     if (req.url === '/readyz') {
-      readiness(checks).then(
+      probe().then(
         (result) => send(result.ok ? 200 : 503, result),
         () => send(503, { ok: false }),
       );

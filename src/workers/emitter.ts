@@ -3,7 +3,7 @@ import { createLogger } from '../shared/logger.js';
 import { createRedis, reportErrors } from '../shared/connections/redis.js';
 import { createShutdown } from '../shared/shutdown.js';
 import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
-import { redisCheck, startHealthServer } from '../shared/health.js';
+import { redisCheck, readinessProbe, startHealthServer } from '../shared/health.js';
 import { exitOnListenError } from '../shared/listen.js';
 import { createWorker } from './worker-runtime.js';
 import { createFeedPublisher } from './feed-publisher.js';
@@ -38,7 +38,7 @@ const health =
     ? undefined
     : await startHealthServer(
         config.http.healthPort,
-        readinessChecks,
+        readinessProbe(readinessChecks, log),
         serveMetrics(metrics, config.metricsToken),
       ).catch(exitOnListenError(log));
 const notifyEvents = createNotifyEventsProcessor({

@@ -19,7 +19,7 @@ import { createFeedCache } from '../shared/feed/feed-cache.js';
 import { createEventIdentity } from '../shared/events/event-identity.js';
 import { createEventStore } from '../shared/db/event-store.js';
 import { createSubscriptionStore } from '../shared/db/subscription-store.js';
-import { databaseCheck, redisCheck, startHealthServer } from '../shared/health.js';
+import { databaseCheck, redisCheck, readinessProbe, startHealthServer } from '../shared/health.js';
 import { exitOnListenError } from '../shared/listen.js';
 import { createWorker } from './worker-runtime.js';
 import { startSubscriptionWorkers } from './subscription-workers.js';
@@ -64,7 +64,7 @@ const health =
     ? undefined
     : await startHealthServer(
         config.http.healthPort,
-        readinessChecks,
+        readinessProbe(readinessChecks, log),
         serveMetrics(metrics, config.metricsToken),
       ).catch(exitOnListenError(log));
 

@@ -208,4 +208,22 @@ describe('socket abuse: tokens, connection and watch caps, bad messages', functi
     assert.equal(stack.processes.get('realtime1')!.child.exitCode, null);
     assert.doesNotMatch(stack.processes.get('realtime1')!.output(), /uncaught|unhandled/i);
   });
+
+  it("answers at once every HTTP path that is not Engine.IO's own, '/socket.io' itself included", async () => {
+    // Engine.IO takes '/socket.io/...' only; a path merely starting with '/socket.io' once hung.
+    const expected: Record<string, number> = {
+      '/socket.io': 404,
+      '/socket.iox': 404,
+      '/socket.io.js': 404,
+      '/nothing': 404,
+      '/healthz': 200,
+      '/socket.io/?EIO=4&transport=polling': 200,
+    };
+    for (const [path, status] of Object.entries(expected)) {
+      const response = await fetch(`${stack.realtimeUrls[0]}${path}`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      assert.equal(response.status, status, path);
+    }
+  });
 });

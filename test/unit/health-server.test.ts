@@ -59,11 +59,12 @@ describe('readiness', () => {
 });
 
 describe("the workers' health server", () => {
-  it('answers every path at once, and /readyz without internal error text', async () => {
+  it('answers every path at once, and /readyz without internal error text, logging it once', async () => {
     const postgres = switchable('postgres');
     postgres.fail(SECRET_REASON);
     const metrics = serveMetrics(createMetricsRegistry('test'), 'a-token-of-sixteen-chars');
-    const server = await startHealthServer(0, [postgres.check], metrics);
+    const { log, lines } = capturedLog();
+    const server = await startHealthServer(0, readinessProbe([postgres.check], log), metrics);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       const get = (path: string) => fetch(`${url}${path}`, { signal: AbortSignal.timeout(2000) });
@@ -84,6 +85,11 @@ describe("the workers' health server", () => {
       for (const [path, status] of Object.entries(expected)) {
         assert.equal((await get(path)).status, status, path);
       }
+      assert.equal((await get('/readyz')).status, 503);
+      assert.deepEqual(
+        lines.filter((l) => String(l.msg).startsWith('Readiness:')).map((l) => l.reason),
+        [SECRET_REASON],
+      );
     } finally {
       server.close();
     }
