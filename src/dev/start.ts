@@ -56,8 +56,15 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 process.stdout.on('error', () => undefined); // a closed terminal must not cut the shutdown short
+// Under `npm start`, one Ctrl-C can arrive twice: from the terminal and forwarded by npm (when
+// its shell execs the launcher, as bash does). Only a later one means "kill now".
+let firstSignalAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => void shutdown(0));
+  process.on(signal, () => {
+    if (stopping && Date.now() - firstSignalAt < 500) return;
+    firstSignalAt ||= Date.now();
+    void shutdown(0);
+  });
 }
 
 try {
@@ -143,7 +150,8 @@ try {
   say(`ready in ${seconds()}: open ${publicUrl} (Ctrl-C stops everything)`);
 } catch (error) {
   if (!stopping) {
-    say(`cannot start: ${(error as Error).message}`);
+    // One line, whatever failed: the reason and what to do are in the message.
+    say(`cannot start: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`);
     await shutdown(1);
   }
 }

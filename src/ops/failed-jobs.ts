@@ -17,10 +17,14 @@ export class UsageError extends Error {}
 export function parseFailedJobsArgs(args: string[]): FailedJobsCommand {
   const [action, queue, ...rest] = args;
   if (action !== 'list' && action !== 'retry') {
-    throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}`);
+    throw new UsageError(
+      `unknown action ${JSON.stringify(action ?? '')}: use list <queue> [--limit N], or retry <queue> [jobId ...]`,
+    );
   }
   if (!queue || !QUEUE_NAMES.includes(queue)) {
-    throw new UsageError(`unknown queue ${JSON.stringify(queue ?? '')}`);
+    throw new UsageError(
+      `unknown queue ${JSON.stringify(queue ?? '')} (queues: ${QUEUE_NAMES.join(', ')})`,
+    );
   }
   if (action === 'retry') return { action, queue: queue as QueueName, jobIds: rest };
   let limit = 50;
@@ -28,16 +32,32 @@ export function parseFailedJobsArgs(args: string[]): FailedJobsCommand {
     const [flag, value] = rest;
     limit = Number(value);
     if (flag !== '--limit' || !Number.isInteger(limit) || limit < 1 || rest.length > 2) {
-      throw new UsageError(`unexpected ${rest.join(' ')}`);
+      throw new UsageError(`unexpected ${rest.join(' ')}: list takes only --limit N, N from 1`);
     }
   }
   return { action, queue: queue as QueueName, limit };
 }
 
+/**
+ * A failure reason on one line: a payload's zod error (`✖ message` then `→ at path`, one line
+ * each) reads "✖ message → at path; ✖ ...".
+ */
+export function oneLine(text: string): string {
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return lines.reduce(
+    (joined, line) => (joined ? `${joined}${line.startsWith('✖') ? '; ' : ' '}${line}` : line),
+    '',
+  );
+}
+
 /** One line per job: what an operator needs to decide whether a retry can help. */
 export function describeFailedJob(job: Job): string {
   const finished = job.finishedOn ? new Date(job.finishedOn).toISOString() : 'not finished';
-  return `${job.id}\t${job.name}\tattempts=${job.attemptsMade}\tfailed=${finished}\t${job.failedReason ?? ''}`;
+  const reason = oneLine(job.failedReason ?? '');
+  return `${job.id}\t${job.name}\tattempts=${job.attemptsMade}\tfailed=${finished}\t${reason}`;
 }
 
 /** Runs one command against `queue`; returns the lines to print. */

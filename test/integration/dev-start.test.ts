@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -21,6 +33,27 @@ const alive = (pid: number) => {
     return false;
   }
 };
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
+  });
+/** A port whose next four are free too: the launcher uses PORT to PORT+4. */
+async function freePortRun(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    const next = await Promise.all([1, 2, 3, 4].map((i) => canListen(port + i)));
+    if (port + 4 < 65536 && next.every(Boolean)) return port;
+  }
+}
+const killGroup = (pid: number, signal: NodeJS.Signals) => {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group has gone
+  }
+};
 /** Linux: every process whose command line or environment names `text` (the temp data dir). */
 function processesNaming(text: string): number[] {
   if (process.platform !== 'linux') return [];
@@ -38,8 +71,50 @@ function processesNaming(text: string): number[] {
     .map(Number);
 }
 
+/**
+ * A clone in a private folder (mode 0700, like one in /root): the sources as in the worktree,
+ * node_modules as hard links (a copy where the file system has none). Nothing else can enter it.
+ */
+function privateClone(): { home: string; app: string } {
+  const home = mkdtempSync(path.join(tmpdir(), 'sf-private-'));
+  chmodSync(home, 0o700);
+  const app = path.join(home, 'streamfeed');
+  const files = execFileSync(
+    'git',
+    ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+    {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    },
+  );
+  for (const file of files.split('\0').filter(Boolean)) {
+    if (!existsSync(path.join(repoRoot, file))) continue; // deleted in the worktree
+    mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
+    cpSync(path.join(repoRoot, file), path.join(app, file));
+  }
+  try {
+    execFileSync('cp', ['-al', path.join(repoRoot, 'node_modules'), app]);
+  } catch {
+    cpSync(path.join(repoRoot, 'node_modules'), path.join(app, 'node_modules'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
+  }
+  return { home, app };
+}
+
+const baseEnv = (port: number, simUrl: string, prefix: string) => ({
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '/root',
+  REDIS_PREFIX: prefix,
+  ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
+  PORT: String(port),
+  SIM_PORT: new URL(simUrl).port,
+  LOG_LEVEL: 'warn',
+});
+
 describe('npm start: the whole stack from one command', function () {
-  this.timeout(180_000);
+  this.timeout(420_000);
 
   before(function () {
     if (existsSync(LAUNCHER)) return;
@@ -47,38 +122,56 @@ describe('npm start: the whole stack from one command', function () {
     execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
   });
 
-  it('starts on embedded PostgreSQL, streams demo events to a socket, and stops cleanly on SIGINT', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'sf-dev-'));
+  it('starts from a private folder (as root too) on embedded PostgreSQL, with no npm warning, streams demo events, and stops on Ctrl-C', async () => {
+    const { home, app } = privateClone();
+    assert.equal(statSync(home).mode & 0o777, 0o700);
+    const dataDir = path.join(app, '.data'); // the default
+    let postgresDir = dataDir; // under root, PostgreSQL's data may live elsewhere
     const prefix = `t${randomBytes(5).toString('hex')}`;
-    const port = await freePort();
+    const port = await freePortRun();
     const simUrl = `http://127.0.0.1:${await freePort()}`;
     let output = '';
     let launcher: ChildProcessWithoutNullStreams | undefined;
     try {
-      launcher = spawn(process.execPath, [LAUNCHER], {
-        cwd: repoRoot,
+      // `npm start` as typed in a terminal: its own process group, so Ctrl-C reaches all of it.
+      // bash as the script shell (macOS's sh) execs the launcher: npm's exit code is then the
+      // launcher's, and npm forwards the Ctrl-C the launcher already has.
+      launcher = spawn('npm', ['start'], {
+        cwd: app,
+        detached: true,
         env: {
-          PATH: process.env.PATH ?? '',
-          STREAMFEED_DATA_DIR: dataDir,
-          REDIS_PREFIX: prefix,
-          ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
-          PORT: String(port),
-          SIM_PORT: new URL(simUrl).port,
+          ...baseEnv(port, simUrl, prefix),
           DEV_POSTGRES_PORT: String(await freePort()),
-          LOG_LEVEL: 'warn',
+          npm_config_script_shell: 'bash',
         },
       });
       launcher.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       launcher.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => launcher!.once('exit', resolve));
 
-      for (const deadline = Date.now() + 120_000; !/streamfeed: ready in /.test(output);) {
+      for (const deadline = Date.now() + 300_000; !/streamfeed: ready in /.test(output);) {
         if (Date.now() > deadline || launcher.exitCode !== null) {
           assert.fail(`not ready:\n${output}`);
         }
         await sleep(200);
       }
-      assert.match(output, /PostgreSQL: embedded, data in .* \(first start: initialising…\)/);
+      const data = /PostgreSQL: embedded, data in (\S+).* \(first start: initialising…\)/.exec(
+        output,
+      );
+      assert.ok(data, output);
+      if (process.getuid?.() === 0) {
+        // The postgres user cannot enter the clone: binaries and data go where it can, and say so.
+        assert.match(
+          output,
+          /PostgreSQL: binaries in \/var\/lib\/streamfeed-dev\/postgres-\S+ \(user postgres cannot reach /,
+        );
+        const databaseDir = data[1]!;
+        assert.ok(databaseDir.startsWith('/var/lib/streamfeed-dev/data-'), databaseDir);
+        assert.ok(output.includes(`(user postgres cannot reach ${dataDir})`), output);
+        postgresDir = path.dirname(databaseDir);
+      }
+      assert.doesNotMatch(output, /^npm (warn|error)/im, 'npm start prints no npm warning');
+      assert.doesNotMatch(output, /^\s+at /m, 'no stack trace');
       assert.match(output, /migrations: done/);
       assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
       const pids = [...(/streamfeed: pids: (.*)/.exec(output)?.[1] ?? '').matchAll(/(\S+) (\d+)/g)];
@@ -127,28 +220,73 @@ describe('npm start: the whole stack from one command', function () {
         socket.disconnect();
       }
 
-      launcher.kill('SIGINT');
+      process.kill(-launcher.pid!, 'SIGINT'); // Ctrl-C: npm, its shell and the launcher
       assert.equal(await exited, 0, output.slice(-3000));
       assert.match(output, /streamfeed: stopped/);
+      assert.doesNotMatch(output, /SIGKILL/, 'one Ctrl-C is a clean stop');
       const left = pids.map((m) => Number(m[2])).filter(alive);
       assert.deepEqual(left, [], 'no process of the stack left behind');
       assert.deepEqual(processesNaming(dataDir), [], 'nothing still uses the data folder');
+      assert.deepEqual(processesNaming(postgresDir), [], "nothing still uses PostgreSQL's");
     } finally {
+      const moved = /PostgreSQL: embedded, data in (\S+)\/postgres \(user postgres cannot/.exec(
+        output,
+      );
+      if (moved) postgresDir = moved[1]!;
       if (launcher && launcher.exitCode === null && launcher.signalCode === null) {
-        launcher.kill('SIGTERM'); // the launcher stops what it started
+        killGroup(launcher.pid!, 'SIGTERM'); // the launcher stops what it started
         for (let i = 0; i < 150 && launcher.exitCode === null; i++) await sleep(200);
         // Its children then stop themselves; PostgreSQL is stopped below.
-        if (launcher.exitCode === null) launcher.kill('SIGKILL');
+        if (launcher.exitCode === null) killGroup(launcher.pid!, 'SIGKILL');
       }
-      const postmaster = path.join(dataDir, 'postgres', 'postmaster.pid');
+      const postmaster = path.join(postgresDir, 'postgres', 'postmaster.pid');
       if (existsSync(postmaster)) {
         const pid = Number(readFileSync(postmaster, 'utf8').split('\n')[0]);
         if (pid && alive(pid)) process.kill(pid, 'SIGINT');
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(postgresDir, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
       await deleteTestKeys(prefix);
     }
-    assert.equal(existsSync(dataDir), false, 'the temp data folder is removed');
+    assert.equal(existsSync(postgresDir), false, "PostgreSQL's data folder is removed");
+  });
+
+  it('says in one line why embedded PostgreSQL cannot start, and exits 1', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sf-dev-'));
+    chmodSync(dataDir, 0o755); // reachable, so the cluster goes in it, where initdb meets junk
+    mkdirSync(path.join(dataDir, 'postgres'));
+    writeFileSync(path.join(dataDir, 'postgres', 'notes.txt'), 'not a cluster\n');
+    try {
+      const launcher = spawn(process.execPath, [LAUNCHER], {
+        cwd: repoRoot,
+        env: {
+          ...baseEnv(await freePort(), `http://127.0.0.1:${await freePort()}`, 'unused'),
+          STREAMFEED_DATA_DIR: dataDir,
+          DEV_POSTGRES_PORT: String(await freePort()),
+        },
+      });
+      let output = '';
+      launcher.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      launcher.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => launcher.once('exit', resolve));
+      assert.equal(code, 1, output);
+      const lines = output.trim().split('\n');
+      assert.deepEqual(
+        lines.filter((line) => !line.startsWith('streamfeed: ')),
+        [],
+        `only the launcher's own lines:\n${output}`,
+      );
+      const cannot = lines.filter((line) => line.startsWith('streamfeed: cannot start:'));
+      assert.equal(cannot.length, 1, output);
+      assert.match(
+        cannot[0]!,
+        /PostgreSQL: initdb failed in .*postgres \(.*not empty\)\. Remove it/,
+      );
+      assert.match(cannot[0]!, /DATABASE_URL/);
+      assert.ok(existsSync(path.join(dataDir, 'postgres', 'notes.txt')), 'nothing is deleted');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

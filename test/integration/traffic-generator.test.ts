@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { normalizeEvent } from '../../src/shared/events/normalize.js';
 import { verifyEventSubSignature } from '../../src/shared/twitch/signature.js';
-import { parseTrafficArgs, runCli, UsageError } from '../../src/simulator/traffic/cli.js';
-import { runTraffic } from '../../src/simulator/traffic/traffic-generator.js';
+import {
+  formatSummary,
+  parseTrafficArgs,
+  runCli,
+  UsageError,
+} from '../../src/simulator/traffic/cli.js';
+import { runTraffic, type TrafficSummary } from '../../src/simulator/traffic/traffic-generator.js';
 import { freePort } from '../helpers/processes.js';
 
 const SECRET = 'traffic-test-secret';
@@ -381,6 +386,54 @@ describe('traffic CLI', function () {
     const help = await run(['--help']);
     assert.deepEqual([help.code, help.stderr], [0, '']);
     assert.match(help.stdout, /--duplicates/);
+  });
+
+  it('says in one line why no request got an answer, naming the cause', async () => {
+    const closed = await receiver(); // a port nothing listens on
+    const url = closed.url;
+    await closed.close();
+    const port = new URL(url).port;
+    const refused = await run(['--url', url, '--burst', '2']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, '');
+    assert.equal(
+      refused.stderr,
+      `error: no request reached ${url}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+    );
+    // A port fetch refuses to use: its TypeError says only "fetch failed".
+    const blocked = await run(['--url', 'http://127.0.0.1:9/webhooks/twitch', '--burst', '2']);
+    assert.equal(blocked.code, 1);
+    assert.equal(blocked.stderr.split('\n').length, 2, blocked.stderr);
+    assert.match(
+      blocked.stderr,
+      /: fetch refuses this port \(a "bad port" of the Fetch standard\)\n$/,
+    );
+    assert.doesNotMatch(blocked.stderr, /TypeError/);
+    const json = await run(['--url', url, '--burst', '2', '--json']);
+    const summary = JSON.parse(json.stdout) as TrafficSummary;
+    assert.deepEqual(summary.errorsByCause, { ECONNREFUSED: 2 });
+    assert.deepEqual(summary.errorDetails, {
+      ECONNREFUSED: `connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
+  });
+
+  it('names each cause in the summary when some requests fail', () => {
+    const table = formatSummary({
+      sent: 3,
+      unique: 3,
+      duplicates: 0,
+      resends: 0,
+      accepted: 1,
+      rejected: {},
+      errors: 2,
+      errorsByCause: { ECONNRESET: 1, TimeoutError: 1 },
+      errorDetails: { ECONNRESET: 'read ECONNRESET', TimeoutError: 'no answer within 10 s' },
+      elapsedMs: 1000,
+      ratePerSecond: 3,
+      latencyMs: { p50: 1, p95: 1, p99: 1, max: 1 },
+      byType: { 'channel.follow': 3 },
+    });
+    assert.match(table, /^errors\s+2 {2}read ECONNRESET ×1, no answer within 10 s ×1$/m);
   });
 
   it('prints a summary and exits 0 when all is accepted, 1 when anything is rejected', async () => {

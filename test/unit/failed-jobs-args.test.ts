@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { UsageError, parseFailedJobsArgs } from '../../src/ops/failed-jobs.js';
+import { z } from 'zod';
+import { UsageError, oneLine, parseFailedJobsArgs } from '../../src/ops/failed-jobs.js';
 
 describe('the failed-jobs command line', () => {
   it('reads list with an optional limit, and retry with optional job ids', () => {
@@ -40,5 +41,31 @@ describe('the failed-jobs command line', () => {
         },
       );
     }
+  });
+
+  it('says what it takes in the same line', () => {
+    assert.throws(
+      () => parseFailedJobsArgs(['list', 'bull']),
+      /unknown queue "bull" \(queues: twitchCallbacks, eventPersist, /,
+    );
+    assert.throws(
+      () => parseFailedJobsArgs(['delete']),
+      /use list <queue> \[--limit N\], or retry/,
+    );
+  });
+
+  it('puts a zod error of a failed job on one line, each issue with its path', () => {
+    const parsed = z
+      .object({ event: z.object({ user_id: z.string() }), type: z.enum(['a', 'b']) })
+      .safeParse({ event: { user_id: 1 }, type: 'c' });
+    assert.ok(!parsed.success);
+    const reason = `Unusable EventSub notification m1: ${z.prettifyError(parsed.error)}`;
+    assert.ok(reason.includes('\n'));
+    assert.equal(
+      oneLine(reason),
+      'Unusable EventSub notification m1: ✖ Invalid option: expected one of "a"|"b" → at type; ' +
+        '✖ Invalid input: expected string, received number → at event.user_id',
+    );
+    assert.equal(oneLine('plain reason'), 'plain reason');
   });
 });

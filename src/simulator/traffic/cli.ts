@@ -27,7 +27,8 @@ Plays Twitch towards a webhook: signed EventSub notifications for N fake streame
   --concurrency  most requests in flight (default 32)
   --seed         replay the same users and events
   --json         print the summary as JSON
-Exits 1 when any request failed or was answered outside 2xx, 2 on bad arguments.`;
+Exits 1 when any request failed or was answered outside 2xx (when none got an answer, it
+says why in one line instead of the summary), 2 on bad arguments.`;
 
 /** Bad command-line arguments: print the usage and exit 2. */
 export class UsageError extends Error {
@@ -127,9 +128,9 @@ export const progressLine = (p: TrafficProgress) =>
 
 /** The summary as a table for people. */
 export function formatSummary(s: TrafficSummary): string {
-  const counts = (record: Record<string, number>) =>
+  const counts = (record: Record<string, number>, names: Record<string, string> = {}) =>
     Object.entries(record)
-      .map(([key, n]) => `${key} ×${n}`)
+      .map(([key, n]) => `${names[key] ?? key} ×${n}`)
       .join(', ');
   const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
   const { p50, p95, p99, max } = s.latencyMs;
@@ -140,7 +141,7 @@ export function formatSummary(s: TrafficSummary): string {
     ['re-sends', s.resends, 'new message id'],
     ['accepted (2xx)', s.accepted],
     ['rejected', rejected, counts(s.rejected)],
-    ['errors', s.errors, counts(s.errorsByCause)],
+    ['errors', s.errors, counts(s.errorsByCause, s.errorDetails)],
     ['latency ms', '', `p50 ${p50}  p95 ${p95}  p99 ${p99}  max ${max}`],
   ];
   const byType = Object.entries(s.byType).sort(([, a], [, b]) => b - a);
@@ -184,8 +185,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     ...(io.signal ? { signal: io.signal } : {}),
     onProgress: (p) => io.stderr(`${progressLine(p)}\n`),
   });
-  io.stdout(json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
   const rejected = Object.values(summary.rejected).reduce((a, b) => a + b, 0);
+  if (summary.sent > 0 && summary.errors === summary.sent) {
+    // Nothing answered: the table would only count it. Say why, in one line.
+    const why = Object.values(summary.errorDetails).join('; ');
+    io.stderr(`error: no request reached ${options.webhookUrl}: ${why}\n`);
+    if (json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+    return 1;
+  }
+  io.stdout(json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
   return summary.errors + rejected > 0 ? 1 : 0;
 }
 

@@ -50,6 +50,8 @@ export interface TrafficSummary {
   errors: number;
   /** The errors by cause (ECONNREFUSED, TimeoutError, ...). */
   errorsByCause: Record<string, number>;
+  /** Each cause as the first of its errors said it, e.g. "connect ECONNREFUSED 127.0.0.1:1234". */
+  errorDetails: Record<string, string>;
   elapsedMs: number;
   ratePerSecond: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
@@ -230,11 +232,29 @@ function sleepUntil(at: number, signal: AbortSignal | undefined): Promise<boolea
   });
 }
 
-const causeOf = (error: unknown): string => {
-  const cause = (error as { cause?: { code?: unknown } }).cause;
-  if (typeof cause?.code === 'string') return cause.code;
-  return error instanceof Error ? error.name : 'Error';
-};
+/**
+ * Why a request got no answer. fetch throws a bare "TypeError: fetch failed" and keeps the
+ * reason in `cause`: a system error's code (ECONNREFUSED), or only a message ("bad port").
+ */
+export function failureOf(error: unknown): { cause: string; detail: string } {
+  const { name, message } = error instanceof Error ? error : new Error(String(error));
+  if (name === 'TimeoutError') {
+    return { cause: name, detail: `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` };
+  }
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const causeMessage = typeof cause?.message === 'string' ? cause.message : undefined;
+  if (typeof cause?.code === 'string') {
+    return { cause: cause.code, detail: causeMessage ?? cause.code };
+  }
+  if (causeMessage === 'bad port') {
+    return {
+      cause: causeMessage,
+      detail: 'fetch refuses this port (a "bad port" of the Fetch standard)',
+    };
+  }
+  if (causeMessage) return { cause: causeMessage, detail: `${message}: ${causeMessage}` };
+  return { cause: name, detail: message };
+}
 const bump = (counts: Record<string, number>, key: string | number) =>
   (counts[key] = (counts[key] ?? 0) + 1);
 const percentile = (sorted: number[], p: number) =>
@@ -254,6 +274,7 @@ function createTally() {
     rejected: {},
     errors: 0,
     errorsByCause: {},
+    errorDetails: {},
     byType: {},
   };
   const progress = (): TrafficProgress => {
@@ -282,7 +303,9 @@ function createTally() {
     },
     failed(error: unknown) {
       s.errors++;
-      bump(s.errorsByCause, causeOf(error));
+      const { cause, detail } = failureOf(error);
+      bump(s.errorsByCause, cause);
+      s.errorDetails[cause] ??= detail;
     },
     summary(): TrafficSummary {
       const sorted = latencies.sort((a, b) => a - b);
