@@ -3,8 +3,8 @@ import { createLogger } from '../shared/logger.js';
 import { createRedis, reportErrors } from '../shared/connections/redis.js';
 import { createShutdown } from '../shared/shutdown.js';
 import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
-import { redisCheck, readinessProbe, startHealthServer } from '../shared/health.js';
-import { exitOnListenError } from '../shared/listen.js';
+import { redisCheck } from '../shared/health.js';
+import { startWorkerHealth } from './worker-health.js';
 import { createWorker } from './worker-runtime.js';
 import { createFeedPublisher } from './feed-publisher.js';
 import { createNotifyEventsProcessor } from './processors/notify-event.processor.js';
@@ -13,7 +13,6 @@ import {
   createMetricsRegistry,
   registerDependencyHealth,
   registerQueueDepths,
-  serveMetrics,
 } from '../shared/metrics.js';
 import { createEmitterMetrics } from './pipeline-metrics.js';
 
@@ -32,15 +31,13 @@ const readinessChecks = [redisCheck(redis)];
 const metrics = createMetricsRegistry('emitter');
 registerDependencyHealth(metrics, readinessChecks);
 registerQueueDepths(metrics, [notifications]);
-// Before the worker takes a job: a health port in use stops the process with nothing in hand.
-const health =
-  config.http.healthPort === undefined
-    ? undefined
-    : await startHealthServer(
-        config.http.healthPort,
-        readinessProbe(readinessChecks, log),
-        serveMetrics(metrics, config.metricsToken),
-      ).catch(exitOnListenError(log));
+const health = await startWorkerHealth({
+  port: config.http.healthPort,
+  checks: readinessChecks,
+  metrics,
+  metricsToken: config.metricsToken,
+  log,
+});
 const notifyEvents = createNotifyEventsProcessor({
   publisher,
   metrics: createEmitterMetrics(metrics),

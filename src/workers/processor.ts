@@ -19,8 +19,8 @@ import { createFeedCache } from '../shared/feed/feed-cache.js';
 import { createEventIdentity } from '../shared/events/event-identity.js';
 import { createEventStore } from '../shared/db/event-store.js';
 import { createSubscriptionStore } from '../shared/db/subscription-store.js';
-import { databaseCheck, redisCheck, readinessProbe, startHealthServer } from '../shared/health.js';
-import { exitOnListenError } from '../shared/listen.js';
+import { databaseCheck, redisCheck } from '../shared/health.js';
+import { startWorkerHealth } from './worker-health.js';
 import { createWorker } from './worker-runtime.js';
 import { startSubscriptionWorkers } from './subscription-workers.js';
 import { createUserTokens } from '../shared/auth/user-tokens.js';
@@ -32,7 +32,6 @@ import {
   createMetricsRegistry,
   registerDependencyHealth,
   registerQueueDepths,
-  serveMetrics,
 } from '../shared/metrics.js';
 import { createProcessorMetrics } from './pipeline-metrics.js';
 
@@ -58,15 +57,13 @@ const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
 const metrics = createMetricsRegistry('processor');
 registerDependencyHealth(metrics, readinessChecks);
 registerQueueDepths(metrics, [callbacks, persist, maintenance, subscriptions]);
-// Before any worker takes a job: a health port in use stops the process with nothing in hand.
-const health =
-  config.http.healthPort === undefined
-    ? undefined
-    : await startHealthServer(
-        config.http.healthPort,
-        readinessProbe(readinessChecks, log),
-        serveMetrics(metrics, config.metricsToken),
-      ).catch(exitOnListenError(log));
+const health = await startWorkerHealth({
+  port: config.http.healthPort,
+  checks: readinessChecks,
+  metrics,
+  metricsToken: config.metricsToken,
+  log,
+});
 
 // Events processed at the same time share one notification job and one storage job.
 const notificationBatches = createGroupCommit<NotifyEventJob>(
