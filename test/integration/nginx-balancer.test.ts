@@ -9,6 +9,7 @@ import { deliver, followPayload } from '../helpers/twitch.js';
 import { startNginx, type Nginx } from '../helpers/nginx.js';
 
 const hostOf = (url: string) => new URL(url).host;
+const API_LIMIT = 5;
 
 /** docker/nginx.conf under the real nginx, in front of two web and two realtime nodes. */
 describe('docker/nginx.conf in front of the stack (real nginx)', function () {
@@ -19,7 +20,8 @@ describe('docker/nginx.conf in front of the stack (real nginx)', function () {
   const tokens = createRealtimeTokens(SESSION_SECRET);
 
   before(async () => {
-    stack = await startStack();
+    // As docker/compose.yml runs web behind this nginx.
+    stack = await startStack({ env: { TRUST_PROXY: '1', RATE_LIMIT_API_MAX: String(API_LIMIT) } });
     const secondWeb = await stack.startWebNode('web2');
     nginx = await startNginx({
       web: [hostOf(stack.webUrl), hostOf(secondWeb)],
@@ -104,5 +106,17 @@ describe('docker/nginx.conf in front of the stack (real nginx)', function () {
       'three follows on every polling viewer',
     );
     for (const viewer of viewers) assert.equal(viewer.socket.connected, true);
+  });
+
+  it('counts the client nginx saw, with TRUST_PROXY=1: a made-up X-Forwarded-For buys no budget', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < API_LIMIT + 2; i++) {
+      const response = await fetch(`${nginx.url}/api/streamers/1234/events`, {
+        headers: { 'x-forwarded-for': `203.0.113.${i + 1}` },
+      });
+      await response.arrayBuffer();
+      statuses.push(response.status);
+    }
+    assert.deepEqual(statuses, [...Array<number>(API_LIMIT).fill(200), 429, 429]);
   });
 });
