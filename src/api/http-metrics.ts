@@ -48,7 +48,7 @@ export function httpMetrics(registry: Registry): RecordRequest {
   });
   const webhooks = new Counter({
     name: 'streamfeed_webhook_requests_total',
-    help: 'EventSub webhook requests by outcome (accepted, duplicate, challenge, bad_signature, stale_timestamp, unavailable (503), ...)',
+    help: 'EventSub webhook requests by outcome (accepted, duplicate, challenge, bad_signature, invalid_timestamp, stale_timestamp, unavailable (503), ...)',
     labelNames: ['outcome'],
     registers: [registry],
   });

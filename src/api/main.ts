@@ -1,7 +1,12 @@
 import { createServer } from 'node:http';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { createRedis, reportErrors, waitForRedis } from '../shared/connections/redis.js';
+import {
+  closeRedis,
+  createRedis,
+  reportErrors,
+  waitForRedis,
+} from '../shared/connections/redis.js';
 import { createDatabase } from '../shared/connections/database.js';
 import { createShutdown } from '../shared/shutdown.js';
 import { QUEUES, createQueue } from '../shared/queues.js';
@@ -100,7 +105,7 @@ shutdown.register('http server', 1, () => new Promise((resolve) => server.close(
 shutdown.register('idle connections', 1, () => server.closeIdleConnections());
 shutdown.register('queues', 2, () => Promise.all(dashboardQueues.map((queue) => queue.close())));
 shutdown.register('viewer features', 2, () => viewer.close());
-shutdown.register('redis', 3, () => redis.quit().catch(() => redis.disconnect()));
+shutdown.register('redis', 3, () => closeRedis(redis));
 shutdown.register('postgres', 3, () => knex.destroy());
 shutdown.listen();
 // Serve once Redis answers, so that the first requests do not meet an unconnected client; after

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { createRedis } from '../shared/connections/redis.js';
+import { closeRedis, createRedis } from '../shared/connections/redis.js';
 import { createShutdown } from '../shared/shutdown.js';
 import { createFeedCache } from '../shared/feed/feed-cache.js';
 import { createRealtimeTokens } from '../shared/realtime-token.js';
@@ -31,7 +31,7 @@ const server = createRealtimeServer({
 });
 
 shutdown.register('sockets', 0, () => server.close());
-shutdown.register('redis', 2, () => Promise.all([redis.quit(), subscriber.quit()]));
+shutdown.register('redis', 2, () => Promise.all([closeRedis(redis), closeRedis(subscriber)]));
 shutdown.listen();
 await listen(server.http, config.http.port, 'PORT').catch(exitOnListenError(log));
 log.info({ port: config.http.port }, `realtime listening on port ${config.http.port}`);

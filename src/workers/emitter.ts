@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { createRedis, reportErrors } from '../shared/connections/redis.js';
+import { closeRedis, createRedis, reportErrors } from '../shared/connections/redis.js';
 import { createShutdown } from '../shared/shutdown.js';
 import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
 import { redisCheck } from '../shared/health.js';
@@ -56,6 +56,6 @@ createJobTimings(metrics).watch(worker);
 shutdown.register('worker', 0, () => worker.close());
 shutdown.register('health server', 0, () => health?.close());
 shutdown.register('queue', 1, () => notifications.close());
-shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
+shutdown.register('redis', 2, () => closeRedis(redis));
 shutdown.listen();
 log.info('emitter started');

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { createRedis, reportErrors } from '../shared/connections/redis.js';
+import { closeRedis, createRedis, reportErrors } from '../shared/connections/redis.js';
 import { createDatabase } from '../shared/connections/database.js';
 import { createShutdown } from '../shared/shutdown.js';
 import {
@@ -139,7 +139,7 @@ shutdown.register('queues', 1, () =>
     [notifications, persist, maintenance, callbacks, subscriptions].map((queue) => queue.close()),
   ),
 );
-shutdown.register('redis', 2, () => redis.quit().catch(() => redis.disconnect()));
+shutdown.register('redis', 2, () => closeRedis(redis));
 shutdown.register('postgres', 2, () => knex.destroy());
 shutdown.listen();
 log.info('processor started');

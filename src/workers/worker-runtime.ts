@@ -1,5 +1,6 @@
 import { Worker, type Job, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../shared/logger.js';
+import { reportErrors } from '../shared/connections/redis.js';
 import {
   CAPPED_BACKOFF,
   JOB_QUEUE,
@@ -73,8 +74,7 @@ export function createWorker(options: WorkerOptions): Worker {
       `Job ${job.name} ${job.id} failed (attempt ${job.attemptsMade})${final ? ', giving up: it stays in the failed list' : ', will retry'}: ${error.message}`,
     );
   });
-  worker.on('error', (error) =>
-    log.error({ err: error }, `Worker error on ${options.queue}: ${error.message}`),
-  );
+  // Said once per cause, not once per reconnect attempt while Redis is away.
+  reportErrors(worker, `Worker on ${options.queue}`, log);
   return worker;
 }

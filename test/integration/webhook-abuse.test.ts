@@ -357,7 +357,7 @@ describe('webhook abuse: malformed callbacks are refused without queuing', funct
         ...asFollow,
       });
       assert.equal(result.status, 403, timestamp);
-      assert.equal(errorCode(result.body), 'stale_timestamp', timestamp);
+      assert.equal(errorCode(result.body), 'invalid_timestamp', timestamp);
     }
     assert.equal(await jobsOnRecord(), before, 'nothing queued');
 

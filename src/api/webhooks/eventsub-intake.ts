@@ -126,14 +126,24 @@ export function createEventSubIntake(
       log().warn(`Rejected EventSub message ${messageId}: bad signature`);
       throw forbidden('Signature does not match', 'bad_signature');
     }
-    const sentAt = parseRfc3339(timestamp) ?? NaN; // the processor's parser: one verdict for both
-    if (!Number.isFinite(sentAt) || Math.abs(now() - sentAt) > FRESHNESS_WINDOW_MS) {
+    const sentAt = parseRfc3339(timestamp); // the processor's parser: one verdict for both
+    if (sentAt === null) {
+      log().warn(
+        { timestamp },
+        `Rejected EventSub message ${messageId}: timestamp ${timestamp} is not RFC 3339`,
+      );
+      throw forbidden(
+        'Message timestamp is not an RFC 3339 time (such as 2026-12-01T22:04:10.123456789Z)',
+        'invalid_timestamp',
+      );
+    }
+    if (Math.abs(now() - sentAt) > FRESHNESS_WINDOW_MS) {
       log().warn(
         { timestamp },
         `Rejected EventSub message ${messageId}: timestamp ${timestamp} is outside 10 minutes`,
       );
       throw forbidden(
-        'Message timestamp is missing, older than 10 minutes, or in the future',
+        'Message timestamp is older than 10 minutes, or in the future',
         'stale_timestamp',
       );
     }

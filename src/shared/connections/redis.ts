@@ -80,3 +80,18 @@ export function reportErrors<T extends ErrorSource>(source: T, name: string, log
   });
   return source;
 }
+
+/**
+ * Ends a client for shutdown: QUIT when connected, so replies in flight arrive first; otherwise
+ * at once, because a client with an offline queue would hold QUIT until Redis came back.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  await redis.quit().then(
+    () => undefined,
+    () => redis.disconnect(),
+  );
+}
