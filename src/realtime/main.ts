@@ -15,11 +15,13 @@ const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
 const redis = createRedis(config.redis.url, 'realtime', 'command', log);
 const subscriber = createRedis(config.redis.url, 'realtime-sub', 'blocking', log);
+const feedSubscriber = createRedis(config.redis.url, 'realtime-feeds', 'blocking', log);
 const metrics = createMetricsRegistry('realtime');
 registerDependencyHealth(metrics, [redisCheck(redis)]);
 const server = createRealtimeServer({
   redis,
   subscriber,
+  feedSubscriber,
   prefix: config.redis.prefix,
   cache: createFeedCache(redis, config.redis.prefix),
   tokens: createRealtimeTokens(config.session.secret),
@@ -31,7 +33,9 @@ const server = createRealtimeServer({
 });
 
 shutdown.register('sockets', 0, () => server.close());
-shutdown.register('redis', 2, () => Promise.all([closeRedis(redis), closeRedis(subscriber)]));
+shutdown.register('redis', 2, () =>
+  Promise.all([redis, subscriber, feedSubscriber].map(closeRedis)),
+);
 shutdown.listen();
 await listen(server.http, config.http.port, 'PORT').catch(exitOnListenError(log));
 log.info({ port: config.http.port }, `realtime listening on port ${config.http.port}`);

@@ -18,6 +18,7 @@ import { serveMetrics } from '../shared/metrics.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { STREAMER_ROOM_PREFIX } from '../shared/rooms.js';
 import { createRoomFeeds } from './room-feeds.js';
+import { createFeedSubscriptions } from './feed-subscriptions.js';
 import { createViewerConnections } from './viewer-connections.js';
 import {
   leave,
@@ -33,6 +34,8 @@ export interface RealtimeDeps {
   redis: Redis;
   /** Put in subscriber mode by the adapter; waits for Redis forever. */
   subscriber: Redis;
+  /** The streamers' feed channels (feed-subscriptions.ts): a subscriber connection of its own. */
+  feedSubscriber: Redis;
   prefix: string;
   cache: FeedCache;
   tokens: RealtimeTokens;
@@ -84,7 +87,17 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     log.error({ err: error }, `Socket.IO adapter: ${error.message}`),
   );
 
-  const delivered = registerNodeMetrics(io, deps.metrics?.registry);
+  const { delivered, received } = registerNodeMetrics(io, deps.metrics?.registry);
+  const takeNotifications = (notifications: NotifyEventJob[]) => {
+    received?.inc(notifications.length);
+    for (const notification of notifications) feeds.onNotification(notification);
+  };
+  const subscriptions = createFeedSubscriptions({
+    subscriber: deps.feedSubscriber,
+    prefix: deps.prefix,
+    onNotifications: takeNotifications,
+    log,
+  });
   const localRooms = io.of('/').adapter.rooms;
   const feeds = createRoomFeeds(
     deps.cache,
@@ -99,18 +112,19 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
       },
     },
     (error) => log.error({ err: error }, 'Room feed step failed'),
+    subscriptions,
   );
-  // Emitters publish with serverSideEmit; see ARCHITECTURE.md for why not a room broadcast.
+  // Emitters of earlier versions publish every event to every node with serverSideEmit: taken
+  // until they are all restarted (ARCHITECTURE.md, rolling deploys).
   io.on(
     FEED_EVENTS as 'connection',
     ((notifications: NotifyEventJob[]) => {
-      if (!Array.isArray(notifications)) return;
-      for (const notification of notifications) feeds.onNotification(notification);
+      if (Array.isArray(notifications)) takeNotifications(notifications);
     }) as never,
   );
   io.on(
     FEED_EVENT as 'connection',
-    ((notification: NotifyEventJob) => feeds.onNotification(notification)) as never,
+    ((notification: NotifyEventJob) => takeNotifications([notification])) as never,
   );
 
   const { maxConnectionsPerUser } = deps;
@@ -170,7 +184,7 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
  * events delivered to its sockets, which it returns.
  */
 function registerNodeMetrics(io: RealtimeServer['io'], registry: Registry | undefined) {
-  if (!registry) return undefined;
+  if (!registry) return {};
   const namespace = io.of('/');
   new Gauge({
     name: 'streamfeed_sockets_connected',
@@ -192,9 +206,16 @@ function registerNodeMetrics(io: RealtimeServer['io'], registry: Registry | unde
       this.set(rooms);
     },
   });
-  return new Counter({
-    name: 'streamfeed_deliveries_total',
-    help: 'Events sent to viewer sockets by this realtime node (one per socket)',
-    registers: [registry],
-  });
+  return {
+    delivered: new Counter({
+      name: 'streamfeed_deliveries_total',
+      help: 'Events sent to viewer sockets by this realtime node (one per socket)',
+      registers: [registry],
+    }),
+    received: new Counter({
+      name: 'streamfeed_feed_events_received_total',
+      help: 'Events this realtime node took from Redis pub/sub: those of the streamers it watches',
+      registers: [registry],
+    }),
+  };
 }

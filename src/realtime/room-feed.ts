@@ -40,6 +40,8 @@ export class RoomFeed {
     private readonly cache: FeedCache,
     private readonly delivery: LocalDelivery,
     private readonly onError: (error: unknown) => void,
+    /** Subscribes to the streamer's channel (done once, retried after a failure); see join. */
+    private readonly subscribe: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.room = streamerRoom(broadcasterId);
   }
@@ -96,7 +98,12 @@ export class RoomFeed {
     const boundary = await this.run(async () => {
       // A feed released while this join waited is gone from the node: the caller takes a new one.
       if (this.closed) return null;
-      this.lastSeq ??= await this.cache.currentSeq(this.broadcasterId);
+      if (this.lastSeq === undefined) {
+        // Subscribed before the feed's position is read: an event cached after that read is
+        // published after the subscription, so it arrives live; one cached before is backlog.
+        await this.subscribe();
+        this.lastSeq ??= await this.cache.currentSeq(this.broadcasterId);
+      }
       join();
       this.pending.set(socketId, []);
       return this.lastSeq;

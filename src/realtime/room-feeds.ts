@@ -1,19 +1,31 @@
 import type { FeedCache } from '../shared/feed/feed-cache.js';
 import type { NotifyEventJob } from '../shared/queues.js';
 import { RoomFeed, type LocalDelivery } from './room-feed.js';
+import type { FeedSubscriptions } from './feed-subscriptions.js';
 
-/** The room feeds of the streamers that sockets on this node watch; nothing for the rest. */
+/**
+ * The room feeds of the streamers that sockets on this node watch; nothing for the rest. A feed
+ * subscribes to its streamer's channel when it is made (the first local watcher) and
+ * unsubscribes when it is dropped (the last one left).
+ */
 export function createRoomFeeds(
   cache: FeedCache,
   delivery: LocalDelivery,
   onError: (error: unknown) => void,
+  subscriptions?: Pick<FeedSubscriptions, 'subscribe' | 'unsubscribe'>,
 ) {
   const feeds = new Map<string, RoomFeed>();
   return {
     get(broadcasterId: string): RoomFeed {
       let feed = feeds.get(broadcasterId);
       if (!feed) {
-        feed = new RoomFeed(broadcasterId, cache, delivery, onError);
+        feed = new RoomFeed(
+          broadcasterId,
+          cache,
+          delivery,
+          onError,
+          subscriptions && (() => subscriptions.subscribe(broadcasterId)),
+        );
         feeds.set(broadcasterId, feed);
       }
       return feed;
@@ -24,6 +36,7 @@ export function createRoomFeeds(
       if (!feed || localWatchers > 0) return;
       feed.closed = true;
       feeds.delete(broadcasterId);
+      subscriptions?.unsubscribe(broadcasterId);
     },
     onNotification(notification: NotifyEventJob): void {
       void feeds.get(notification.broadcasterId)?.deliver(notification.seq, notification.event);

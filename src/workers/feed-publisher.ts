@@ -1,27 +1,26 @@
-import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
-import { FEED_EVENTS, socketIoKey } from '../shared/realtime-protocol.js';
 import type { NotifyEventJob } from '../shared/queues.js';
+import { byStreamer, encodeFeedMessage, feedChannel } from '../shared/feed/feed-channels.js';
 
 export interface FeedPublisher {
-  /** One message to every realtime node for the whole batch: one PUBLISH, one decode per node. */
+  /** Each streamer's events of the batch as one message on that streamer's channel. */
   publish(notifications: NotifyEventJob[]): Promise<void>;
 }
 
 /**
- * Publishes through @socket.io/redis-emitter. Its emit is fire-and-forget; we keep the promise of
- * the underlying PUBLISH so that a job only completes once Redis has taken the message.
+ * Publishes to per-streamer channels (feed-channels.ts) rather than through
+ * @socket.io/redis-emitter, whose one channel every realtime node decodes in full: a node now
+ * receives only the streamers its own sockets watch (ARCHITECTURE.md, "Delivery"). A job
+ * completes once Redis has taken every message.
  */
 export function createFeedPublisher(redis: Redis, prefix: string): FeedPublisher {
-  let lastPublish: Promise<unknown> = Promise.resolve();
-  const client = {
-    publish: (channel: string, message: string) => (lastPublish = redis.publish(channel, message)),
-  };
-  const emitter = new Emitter(client, { key: socketIoKey(prefix) });
   return {
     async publish(notifications) {
-      emitter.serverSideEmit(FEED_EVENTS, notifications);
-      await lastPublish;
+      await Promise.all(
+        [...byStreamer(notifications)].map(([broadcasterId, group]) =>
+          redis.publish(feedChannel(prefix, broadcasterId), encodeFeedMessage(group)),
+        ),
+      );
     },
   };
 }

@@ -179,3 +179,23 @@ describe('RoomFeed when the cache no longer has a missing event', () => {
     assert.deepEqual(log, ['room:ev_3', 'room:ev_2']);
   });
 });
+
+describe('RoomFeed subscribing to its channel', () => {
+  it('reads its position only once the subscription is confirmed: an event of that moment is backlog, not lost', async () => {
+    const cache = fakeCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
+    const { delivery } = recorder();
+    let confirm!: () => void;
+    const subscribed = new Promise<void>((resolve) => (confirm = resolve));
+    const feed = new RoomFeed('1337', cache, delivery, fail, () => subscribed);
+    const joining = feed.join('a', () => undefined, 'ev_1', 10);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Cached and published while the SUBSCRIBE was on its way: this node never hears it live.
+    cache.add(4);
+    confirm();
+    const backlog = await joining;
+    assert.deepEqual(
+      backlog?.events.map((e) => e.id),
+      ['ev_2', 'ev_3', 'ev_4'],
+    );
+  });
+});
