@@ -1,18 +1,41 @@
-import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import { rateLimit, type Options, type RateLimitRequestHandler } from 'express-rate-limit';
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.js';
 import { createRedisRateLimitStore } from './rate-limit-store.js';
 
-export interface RateLimitOptions {
+interface LimiterBase {
   redis: Redis;
   redisPrefix: string;
   windowSeconds: number;
+  log: Logger;
+}
+
+export interface RateLimitOptions extends LimiterBase {
   /** Requests per client and window to `/auth/*` (login starts and callbacks). */
   authMax: number;
   /** Requests per client and window to `/api/*`. */
   apiMax: number;
-  log: Logger;
+}
+
+/** express-rate-limit on the shared Redis store, with what every limit here has in common. */
+function redisRateLimit(
+  base: LimiterBase,
+  scope: string,
+  options: Partial<Options>,
+): RateLimitRequestHandler {
+  return rateLimit({
+    windowMs: base.windowSeconds * 1000,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: scope,
+    store: createRedisRateLimitStore(base.redis, `${base.redisPrefix}:ratelimit:${scope}:`),
+    // Redis away: sessions fail on their own; the limiter should not add a second failure.
+    passOnStoreError: true,
+    // Its own warnings as JSON log lines, not raw console output.
+    logger: base.log,
+    ...options,
+  });
 }
 
 /**
@@ -26,17 +49,8 @@ export function createRateLimits(options: RateLimitOptions): {
   api: RateLimitRequestHandler;
 } {
   const limiter = (scope: 'auth' | 'api', limit: number) =>
-    rateLimit({
-      windowMs: options.windowSeconds * 1000,
+    redisRateLimit(options, scope, {
       limit,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      identifier: scope,
-      store: createRedisRateLimitStore(options.redis, `${options.redisPrefix}:ratelimit:${scope}:`),
-      // Redis away: sessions fail on their own; the limiter should not add a second failure.
-      passOnStoreError: true,
-      // Its own warnings as JSON log lines, not raw console output.
-      logger: options.log,
       handler: (req, res, _next, used) => {
         // One line per client and window, not one per refused request.
         if ((req as { rateLimit?: { used: number } }).rateLimit?.used === limit + 1) {
@@ -56,13 +70,9 @@ export function createRateLimits(options: RateLimitOptions): {
   return { auth: limiter('auth', options.authMax), api: limiter('api', options.apiMax) };
 }
 
-export interface FavoriteRateLimitOptions {
-  redis: Redis;
-  redisPrefix: string;
-  windowSeconds: number;
+export interface FavoriteRateLimitOptions extends LimiterBase {
   /** Favourite changes per viewer and window, whatever their address. */
   max: number;
-  log: Logger;
 }
 
 const FAVORITE_RATE_LIMIT_PROPERTY = 'favoriteRateLimit';
@@ -81,16 +91,10 @@ export function createFavoriteRateLimit(
   options: FavoriteRateLimitOptions,
 ): RateLimitRequestHandler {
   const { max, windowSeconds } = options;
-  return rateLimit({
-    windowMs: windowSeconds * 1000,
+  return redisRateLimit(options, 'favorite', {
     limit: max,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    identifier: 'favorite',
     requestPropertyName: FAVORITE_RATE_LIMIT_PROPERTY,
     keyGenerator: (req) => req.user!.id,
-    store: createRedisRateLimitStore(options.redis, `${options.redisPrefix}:ratelimit:favorite:`),
-    passOnStoreError: true,
     handler: (req, res, _next, used) => {
       if (favoriteInfo(req)?.used === max + 1) {
         options.log.warn(

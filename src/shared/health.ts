@@ -72,12 +72,12 @@ export function readinessProbe(
   log: Logger,
   timeoutMs = 2000,
 ): () => Promise<Readiness> {
-  const down = new Map<string, string>();
+  const down = new Set<string>();
   return async () => {
     const outcomes = await runChecks(checks, timeoutMs);
     for (const { name, reason } of outcomes) {
       if (reason !== undefined && !down.has(name)) {
-        down.set(name, reason);
+        down.add(name);
         log.warn({ dependency: name, reason }, `Readiness: ${name} is down: ${reason}`);
       } else if (reason === undefined && down.has(name)) {
         down.delete(name);
