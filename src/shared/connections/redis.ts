@@ -1,5 +1,8 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
+
+/** A single Redis or a Redis Cluster (REDIS_CLUSTER_NODES): the code that uses one takes either. */
+export type RedisClient = Redis | Cluster;
 
 /**
  * `blocking`: BullMQ workers and pub/sub subscribers, which must wait for Redis forever.
