@@ -169,8 +169,8 @@ async function redisCounters(stack: Stack) {
  * step before it left behind (storing, most often, which lags live delivery by design).
  */
 async function waitForIdleQueues(stack: Stack, log: Log): Promise<void> {
-  const queues = [QUEUES.callbacks, QUEUES.notifications, QUEUES.persist].map((name) =>
-    stack.queue(name),
+  const queues = [QUEUES.callbacks, QUEUES.notifications, QUEUES.persist].flatMap((name) =>
+    stack.queues(name),
   );
   const left = async () => {
     let jobs = 0;

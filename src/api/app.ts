@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler, type Router } from 'express';
-import type { Queue } from 'bullmq';
 import type { Logger } from '../shared/logger.js';
 import type { FeedCache } from '../shared/feed/feed-cache.js';
 import { readinessProbe, type ReadinessCheck } from '../shared/health.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { createEventSubIntake, isEventSubCallback } from './webhooks/eventsub-intake.js';
 import type { RejectedCallbacks } from './webhooks/rejected-callbacks.js';
+import type { ShardedQueue } from '../shared/queues.js';
 import { declaresMoreThan, tooLarge } from './webhooks/raw-body.js';
 import { streamerEventsRoute, type EventHistory } from './routes/streamer-events.route.js';
 import type { Drain } from './drain.js';
@@ -21,7 +21,7 @@ export interface WebDeps {
   publicUrl: string;
   eventSubSecret: string;
   webhookBodyLimit: number;
-  callbacks: Queue;
+  callbacks: ShardedQueue;
   /** See EventSubIntakeDeps. */
   isProcessed: (messageId: string) => Promise<boolean>;
   rejectedCallbacks: RejectedCallbacks;

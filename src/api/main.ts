@@ -1,15 +1,11 @@
 import { createServer } from 'node:http';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import {
-  closeRedis,
-  createRedis,
-  reportErrors,
-  waitForRedis,
-} from '../shared/connections/redis.js';
+import { reportErrors, waitForRedis } from '../shared/connections/redis.js';
+import { openProcessRedis } from '../shared/connections/process-redis.js';
 import { createDatabase } from '../shared/connections/database.js';
 import { createShutdown } from '../shared/shutdown.js';
-import { QUEUES, createQueue } from '../shared/queues.js';
+import { QUEUES, createShardedQueue } from '../shared/queues.js';
 import { createFeedCache } from '../shared/feed/feed-cache.js';
 import { createEventStore } from '../shared/db/event-store.js';
 import { databaseCheck, redisCheck } from '../shared/health.js';
@@ -34,16 +30,19 @@ const log = createLogger(config.logLevel, 'web');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
 // Auto-pipelining: the commands of concurrent webhooks go to Redis in one write per tick.
-const redis = createRedis(config.redis.url, 'web', 'command', log, { enableAutoPipelining: true });
+const redisConnections = await openProcessRedis(config, 'web', log);
+const redis = redisConnections.connect('web', 'command', { enableAutoPipelining: true });
 const knex = createDatabase(config.db.url, {
   log,
   statementTimeoutMs: config.db.statementTimeoutMs,
 });
-// The dashboard's own handles on every queue; web only queues callbacks itself.
-const dashboardQueues = Object.values(QUEUES).map((name) =>
-  reportErrors(createQueue(name, redis, config.redis.prefix), `Queue ${name}`, log),
+// The dashboard's own handles on every shard of every queue; web only queues callbacks itself.
+const queues = Object.values(QUEUES).map((kind) =>
+  createShardedQueue(kind, redis, config.redis.prefix, config.redis.queueShards),
 );
-const callbacks = dashboardQueues.find((queue) => queue.name === QUEUES.callbacks)!;
+const dashboardQueues = queues.flatMap((queue) => queue.shards);
+for (const queue of dashboardQueues) reportErrors(queue, `Queue ${queue.name}`, log);
+const callbacks = queues.find((queue) => queue.kind === QUEUES.callbacks)!;
 const drain = createDrain();
 const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
 const metrics = createMetricsRegistry('web');
@@ -105,7 +104,7 @@ shutdown.register('http server', 1, () => new Promise((resolve) => server.close(
 shutdown.register('idle connections', 1, () => server.closeIdleConnections());
 shutdown.register('queues', 2, () => Promise.all(dashboardQueues.map((queue) => queue.close())));
 shutdown.register('viewer features', 2, () => viewer.close());
-shutdown.register('redis', 3, () => closeRedis(redis));
+shutdown.register('redis', 3, () => redisConnections.close());
 shutdown.register('postgres', 3, () => knex.destroy());
 shutdown.listen();
 // Serve once Redis answers, so that the first requests do not meet an unconnected client; after

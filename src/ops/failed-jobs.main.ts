@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { createRedis, waitForRedis } from '../shared/connections/redis.js';
-import { createQueue } from '../shared/queues.js';
+import { clusterProblem } from '../shared/connections/cluster-state.js';
+import { createNamedQueue, createShardedQueue } from '../shared/queues.js';
 import { USAGE, UsageError, parseFailedJobsArgs, runFailedJobs } from './failed-jobs.js';
 
 // An operator's tool: `npm run jobs -- list eventPersist`, `npm run jobs -- retry eventPersist`.
@@ -34,21 +35,28 @@ const command = readCommand(process.argv.slice(2));
 const config = readConfig();
 // Its own lines say what failed; the connection's log lines would only repeat it as JSON.
 const log = createLogger('silent', 'failed-jobs');
-const redis = createRedis(config.redis.url, 'failed-jobs', 'command', log);
-const queue = createQueue(command.queue, redis, config.redis.prefix);
+const { cluster, prefix, queueShards } = config.redis;
+if (cluster) {
+  const problem = await clusterProblem(cluster);
+  if (problem) fail(problem, 1);
+}
+const redis = createRedis(config.redis, 'failed-jobs', 'command', log);
+const shards = createShardedQueue(command.queue, redis, prefix, queueShards).shards;
+// On a single Redis, the queue of versions before the shards may still hold failed jobs.
+const queues = cluster ? shards : [...shards, createNamedQueue(command.queue, redis, prefix)];
 let lastError: Error | undefined;
 redis.on('error', (error: Error) => (lastError = error));
-queue.on('error', (error: Error) => (lastError = error));
+for (const queue of queues) queue.on('error', (error: Error) => (lastError = error));
 try {
   await waitForRedis(redis, 'failed-jobs').catch((error: Error) => {
-    const host = new URL(config.redis.url).host;
-    throw new Error(`Redis at ${host}: ${lastError?.message ?? error.message}`, { cause: error });
+    const where = cluster ? 'Redis Cluster' : `Redis at ${new URL(config.redis.url).host}`;
+    throw new Error(`${where}: ${lastError?.message ?? error.message}`, { cause: error });
   });
-  for (const line of await runFailedJobs(queue, command)) process.stdout.write(`${line}\n`);
+  for (const line of await runFailedJobs(queues, command)) process.stdout.write(`${line}\n`);
 } catch (error) {
   process.stderr.write(`failed-jobs: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}\n`);
   process.exitCode = 1;
 } finally {
-  await queue.close().catch(() => undefined);
+  await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
   redis.disconnect();
 }

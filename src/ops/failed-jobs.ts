@@ -60,23 +60,36 @@ export function describeFailedJob(job: Job): string {
   return `${job.id}\t${job.name}\tattempts=${job.attemptsMade}\tfailed=${finished}\t${reason}`;
 }
 
-/** Runs one command against `queue`; returns the lines to print. */
-export async function runFailedJobs(queue: Queue, command: FailedJobsCommand): Promise<string[]> {
+/**
+ * Runs one command against every shard of a queue (`shards`, the BullMQ queues of one kind);
+ * returns the lines to print. Jobs are listed newest first across the shards.
+ */
+export async function runFailedJobs(
+  shards: readonly Queue[],
+  command: FailedJobsCommand,
+): Promise<string[]> {
+  const where = command.queue;
   if (command.action === 'list') {
-    const total = await queue.getFailedCount();
-    const jobs = await queue.getFailed(0, command.limit - 1);
+    const counts = await Promise.all(shards.map((queue) => queue.getFailedCount()));
+    const total = counts.reduce((sum, n) => sum + n, 0);
+    const newest = (await Promise.all(shards.map((queue) => queue.getFailed(0, command.limit - 1))))
+      .flat()
+      .sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0))
+      .slice(0, command.limit);
     return [
-      `${total} failed job(s) in ${queue.name}${total > jobs.length ? `, newest ${jobs.length} shown` : ''}`,
-      ...jobs.map(describeFailedJob),
+      `${total} failed job(s) in ${where}${total > newest.length ? `, newest ${newest.length} shown` : ''}`,
+      ...newest.map(describeFailedJob),
     ];
   }
   const jobs = command.jobIds.length
-    ? await Promise.all(command.jobIds.map(async (id) => [id, await queue.getJob(id)] as const))
-    : (await queue.getFailed()).map((job) => [job.id ?? '', job] as const);
+    ? await Promise.all(command.jobIds.map(async (id) => [id, await findJob(shards, id)] as const))
+    : (await Promise.all(shards.map((queue) => queue.getFailed())))
+        .flat()
+        .map((job) => [job.id ?? '', job] as const);
   const lines: string[] = [];
   for (const [id, job] of jobs) {
     if (!job) {
-      lines.push(`${id}: no such job in ${queue.name}`);
+      lines.push(`${id}: no such job in ${where}`);
       continue;
     }
     if (!(await job.isFailed())) {
@@ -87,5 +100,14 @@ export async function runFailedJobs(queue: Queue, command: FailedJobsCommand): P
     lines.push(`${id}: queued again`);
   }
   const retried = lines.filter((line) => line.endsWith('queued again')).length;
-  return [...lines, `${retried} job(s) queued again in ${queue.name}`];
+  return [...lines, `${retried} job(s) queued again in ${where}`];
+}
+
+/** A job id is unique within its queue; the first shard that holds it has it. */
+async function findJob(shards: readonly Queue[], id: string): Promise<Job | undefined> {
+  for (const queue of shards) {
+    const job = await queue.getJob(id);
+    if (job) return job;
+  }
+  return undefined;
 }

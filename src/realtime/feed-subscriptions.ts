@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/connections/redis.js';
 import type { Logger } from '../shared/logger.js';
 import type { NotifyEventJob } from '../shared/queues.js';
 import { decodeFeedMessage, feedChannel } from '../shared/feed/feed-channels.js';
 
 export interface FeedSubscriptions {
-  /** Resolves once Redis confirms the subscription: from then on no publish is missed. */
+  /** Resolves once RedisClient confirms the subscription: from then on no publish is missed. */
   subscribe(broadcasterId: string): Promise<void>;
   unsubscribe(broadcasterId: string): void;
   readonly size: number;
@@ -16,7 +16,7 @@ export interface FeedSubscriptions {
  * Messages published while it was away are lost: the room feeds fill such gaps from the cache.
  */
 export function createFeedSubscriptions(options: {
-  subscriber: Redis;
+  subscriber: RedisClient;
   prefix: string;
   onNotifications: (notifications: NotifyEventJob[]) => void;
   log: Logger;

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { closeRedis, createRedis } from '../shared/connections/redis.js';
+import { openProcessRedis } from '../shared/connections/process-redis.js';
 import { createShutdown } from '../shared/shutdown.js';
 import { createFeedCache } from '../shared/feed/feed-cache.js';
 import { createRealtimeTokens } from '../shared/realtime-token.js';
@@ -13,9 +13,10 @@ const config = loadConfigOrExit('realtime');
 const log = createLogger(config.logLevel, 'realtime');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
-const redis = createRedis(config.redis.url, 'realtime', 'command', log);
-const subscriber = createRedis(config.redis.url, 'realtime-sub', 'blocking', log);
-const feedSubscriber = createRedis(config.redis.url, 'realtime-feeds', 'blocking', log);
+const redisConnections = await openProcessRedis(config, 'realtime', log);
+const redis = redisConnections.connect('realtime', 'command');
+const subscriber = redisConnections.connect('realtime-sub', 'blocking');
+const feedSubscriber = redisConnections.connect('realtime-feeds', 'subscriber');
 const metrics = createMetricsRegistry('realtime');
 registerDependencyHealth(metrics, [redisCheck(redis)]);
 const server = createRealtimeServer({
@@ -33,9 +34,7 @@ const server = createRealtimeServer({
 });
 
 shutdown.register('sockets', 0, () => server.close());
-shutdown.register('redis', 2, () =>
-  Promise.all([redis, subscriber, feedSubscriber].map(closeRedis)),
-);
+shutdown.register('redis', 2, () => redisConnections.close());
 shutdown.listen();
 await listen(server.http, config.http.port, 'PORT').catch(exitOnListenError(log));
 log.info({ port: config.http.port }, `realtime listening on port ${config.http.port}`);

@@ -1,7 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/connections/redis.js';
 import type { Logger } from '../shared/logger.js';
 import type { FeedCache } from '../shared/feed/feed-cache.js';
 import type { RealtimeTokens } from '../shared/realtime-token.js';
@@ -30,12 +30,12 @@ import {
 } from './watch.handlers.js';
 
 export interface RealtimeDeps {
-  /** Fails fast, so that a watch is refused rather than left hanging while Redis is away. */
-  redis: Redis;
-  /** Put in subscriber mode by the adapter; waits for Redis forever. */
-  subscriber: Redis;
+  /** Fails fast, so that a watch is refused rather than left hanging while RedisClient is away. */
+  redis: RedisClient;
+  /** Put in subscriber mode by the adapter; waits for RedisClient forever. */
+  subscriber: RedisClient;
   /** The streamers' feed channels (feed-subscriptions.ts): a subscriber connection of its own. */
-  feedSubscriber: Redis;
+  feedSubscriber: RedisClient;
   prefix: string;
   cache: FeedCache;
   tokens: RealtimeTokens;
@@ -54,7 +54,7 @@ export interface RealtimeServer {
   close(): Promise<void>;
 }
 
-/** A Socket.IO node on the Redis adapter; every node delivers to its own sockets only. */
+/** A Socket.IO node on the RedisClient adapter; every node delivers to its own sockets only. */
 export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
   const log = deps.log.child({ scope: 'realtime' });
   const metricsEndpoint = deps.metrics && serveMetrics(deps.metrics.registry, deps.metrics.token);

@@ -30,6 +30,32 @@ const decimal = (pattern: RegExp, kind: string, min: number, max: number) => {
 const int = (min: number, max: number) => decimal(/^\d+$/, 'a whole number', min, max);
 const port = () => int(1, 65535);
 
+/** A seed node of REDIS_CLUSTER_NODES: `host:port`, or `[v6address]:port`. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+const NODE_FORM = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
+const redisNodes = z.string().transform((value, context): RedisNode[] => {
+  const nodes: RedisNode[] = [];
+  for (const entry of value.split(',').map((part) => part.trim())) {
+    const match = NODE_FORM.exec(entry);
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65535) {
+      context.addIssue({
+        code: 'custom',
+        message: `"${entry}" is not host:port (seed nodes separated by commas, e.g. 10.0.0.1:6379,10.0.0.2:6379)`,
+      });
+      return z.NEVER;
+    }
+    nodes.push({ host: match[1] ?? match[2]!, port });
+  }
+  return nodes;
+});
+const yesNo = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -41,6 +67,15 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, "_" or "-"')
     .default('sf'),
+  REDIS_CLUSTER_NODES: redisNodes.optional(),
+  REDIS_TLS: yesNo.default(false),
+  REDIS_USERNAME: z.string().min(1).max(256).optional(),
+  REDIS_PASSWORD: z.string().min(1).max(512).optional(),
+  QUEUE_SHARDS: int(1, 64).optional(),
+  WORKER_SHARDS: z
+    .string()
+    .regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'must be shard numbers and ranges, e.g. 0-2,5')
+    .optional(),
   PUBLIC_URL: urlOf(['http:', 'https:']).optional(),
   REALTIME_URL: urlOf(['http:', 'https:']).optional(),
   TWITCH_CLIENT_ID: z.string().min(1).optional(),
@@ -111,6 +146,43 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/**
+ * Where Redis is. `cluster` is set by REDIS_CLUSTER_NODES, and then `url` is not used; TLS and
+ * the credentials apply to every node of the cluster (ElastiCache: the AUTH token or an RBAC
+ * user). A single Redis takes them from its `rediss://user:password@host` URL instead.
+ */
+export interface RedisConfig {
+  url: string;
+  prefix: string;
+  cluster:
+    { nodes: readonly RedisNode[]; tls: boolean; username?: string; password?: string } | undefined;
+  /** Hash-tagged queues per sharded queue (see queues.ts). */
+  queueShards: number;
+  /** The shards this processor or emitter works, ascending: WORKER_SHARDS, or all of them. */
+  workerShards: readonly number[];
+}
+
+/** `0-2,5` -> [0, 1, 2, 5]; every number below `shards`, or the problem. */
+function parseShardList(list: string, shards: number): number[] | string {
+  const picked = new Set<number>();
+  for (const part of list.split(',')) {
+    const [from, to = from] = part.split('-').map(Number) as [number, number?];
+    if (to < from) return `${part} is a range backwards`;
+    if (to >= shards) {
+      return `${part} is beyond the ${shards} shard(s) of QUEUE_SHARDS (0-${shards - 1})`;
+    }
+    for (let shard = from; shard <= to; shard++) picked.add(shard);
+  }
+  return [...picked].sort((a, b) => a - b);
+}
+
+/**
+ * One queue per callback shard on a single Redis: its one core runs every queue's scripts, so
+ * more queues only cost connections. On a cluster, enough to spread over a few masters (docs/
+ * BENCHMARKS.md, "queue shards").
+ */
+export const DEFAULT_QUEUE_SHARDS = { single: 1, cluster: 6 } as const;
+
 export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
@@ -124,7 +196,7 @@ export interface Config {
   };
   /** `statementTimeoutMs`: see DatabaseOptions in connections/database.ts. */
   db: { url: string; statementTimeoutMs: number };
-  redis: { url: string; prefix: string };
+  redis: RedisConfig;
   twitch: {
     clientId: string | undefined;
     clientSecret: string | undefined;
@@ -236,6 +308,22 @@ export function loadConfig<R extends ProcessRole>(
   if (!parsed.success) throw new ConfigError(problems);
 
   const e = parsed.data;
+  if (!e.REDIS_CLUSTER_NODES) {
+    for (const key of ['REDIS_TLS', 'REDIS_USERNAME', 'REDIS_PASSWORD'] as const) {
+      if (env[key] !== undefined) {
+        problems.push(
+          `${key}: applies to REDIS_CLUSTER_NODES only; for one Redis put it in REDIS_URL (rediss://user:password@host:port)`,
+        );
+      }
+    }
+  }
+  const queueShards =
+    e.QUEUE_SHARDS ??
+    (e.REDIS_CLUSTER_NODES ? DEFAULT_QUEUE_SHARDS.cluster : DEFAULT_QUEUE_SHARDS.single);
+  const workerShards = e.WORKER_SHARDS
+    ? parseShardList(e.WORKER_SHARDS, queueShards)
+    : Array.from({ length: queueShards }, (_, shard) => shard);
+  if (typeof workerShards === 'string') problems.push(`WORKER_SHARDS: ${workerShards}`);
   if (e.WEB_DRAIN_MS >= e.SHUTDOWN_TIMEOUT_MS) {
     problems.push(
       `WEB_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS}), or shutdown is cut off while draining`,
@@ -258,7 +346,18 @@ export function loadConfig<R extends ProcessRole>(
       url: e.DATABASE_URL ?? DEV_DATABASE_URL,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    redis: {
+      url: e.REDIS_URL,
+      prefix: e.REDIS_PREFIX,
+      cluster: e.REDIS_CLUSTER_NODES && {
+        nodes: e.REDIS_CLUSTER_NODES,
+        tls: e.REDIS_TLS,
+        ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}),
+        ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+      },
+      queueShards,
+      workerShards: workerShards as number[],
+    },
     twitch: {
       clientId: e.TWITCH_CLIENT_ID,
       clientSecret: e.TWITCH_CLIENT_SECRET,

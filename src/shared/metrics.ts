@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Job, Queue, Worker } from 'bullmq';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { readiness, type ReadinessCheck } from './health.js';
+import { queueKindOf } from './queues.js';
 
 /**
  * One process's Prometheus registry: Node's own metrics (event-loop lag, memory, CPU, handles),
@@ -32,6 +33,9 @@ export function registerDependencyHealth(registry: Registry, checks: ReadinessCh
 }
 
 // 'prioritized': jobs queued with a priority (ensure-subscriptions) wait there, not in 'waiting'.
+/** The `queue` label: the kind of queue (`twitchCallbacks`), not the shard's BullMQ name. */
+const queueLabel = (name: string): string => queueKindOf(name) ?? name;
+
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
 
 /** `streamfeed_queue_jobs{queue,state}`, read from Redis at scrape time. */
@@ -49,11 +53,18 @@ export function registerQueueDepths(registry: Registry, queues: Queue[]): void {
             setTimeout(() => reject(new Error('Redis did not answer')), 1000).unref();
           }),
         ]);
+        // One series per kind of queue: its shards summed, so that dashboards and alerts read
+        // the same whatever QUEUE_SHARDS is.
+        const sums = new Map<string, Record<string, number>>();
         all.forEach((counts, i) => {
-          for (const state of JOB_STATES) {
-            this.set({ queue: queues[i]!.name, state }, counts[state] ?? 0);
-          }
+          const kind = queueLabel(queues[i]!.name);
+          const sum = sums.get(kind) ?? {};
+          for (const state of JOB_STATES) sum[state] = (sum[state] ?? 0) + (counts[state] ?? 0);
+          sums.set(kind, sum);
         });
+        for (const [queue, sum] of sums) {
+          for (const state of JOB_STATES) this.set({ queue, state }, sum[state]!);
+        }
       } catch {
         // No figures rather than stale ones; streamfeed_dependency_up says why.
         this.reset();
@@ -94,8 +105,9 @@ export function createJobTimings(registry: Registry) {
   };
   return {
     watch(worker: Worker): void {
-      worker.on('completed', (job) => observe(worker.name, job, 'completed'));
-      worker.on('failed', (job) => job && observe(worker.name, job, 'failed'));
+      const queue = queueLabel(worker.name);
+      worker.on('completed', (job) => observe(queue, job, 'completed'));
+      worker.on('failed', (job) => job && observe(queue, job, 'failed'));
     },
   };
 }

@@ -1,7 +1,10 @@
 import { Queue, type JobsOptions, type ConnectionOptions } from 'bullmq';
 import type { StreamEvent } from './events/event.js';
 
-/** Queue names: camelCase, as BullMQ forbids ':' in them. */
+/**
+ * The kinds of queue: camelCase, as BullMQ forbids ':' in names. In Redis each kind is one or
+ * more BullMQ queues with names of their own (queueShardName).
+ */
 export const QUEUES = {
   callbacks: 'twitchCallbacks',
   persist: 'eventPersist',
@@ -125,8 +128,58 @@ export const PERSIST_JOB_OPTIONS: JobsOptions = {
 
 export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}:bull`;
 
-export function createQueue<N extends QueueName>(
-  name: N,
+/**
+ * The kinds that carry the pipeline's work, one queue per shard (QUEUE_SHARDS), so that on a
+ * Redis Cluster their scripts run on every master instead of one. The others carry a few jobs
+ * a minute and stay one queue each.
+ */
+export const SHARDED_QUEUES: ReadonlySet<QueueName> = new Set([
+  QUEUES.callbacks,
+  QUEUES.persist,
+  QUEUES.notifications,
+]);
+
+/**
+ * The BullMQ name of one shard of a queue: `{eventPersist-3}`, or `{maintenance}` for a kind that
+ * is not sharded. The braces are the queue's hash tag: every key BullMQ makes for it
+ * (`<prefix>:bull:{eventPersist-3}:wait`, ...) lands in one cluster slot, as its scripts need,
+ * and each queue's slot is its own.
+ */
+export function queueShardName(kind: QueueName, shard = 0): string {
+  return SHARDED_QUEUES.has(kind) ? `{${kind}-${shard}}` : `{${kind}}`;
+}
+
+const SHARD_NAME = /^\{([A-Za-z]+)(?:-(\d+))?\}$/;
+const KINDS = new Set<string>(Object.values(QUEUES));
+
+/** The kind a BullMQ queue name belongs to; names of earlier versions were the bare kind. */
+export function queueKindOf(name: string): QueueName | undefined {
+  const kind = SHARD_NAME.exec(name)?.[1] ?? name;
+  return KINDS.has(kind) ? (kind as QueueName) : undefined;
+}
+
+/** A stable shard for a key (FNV-1a): the same streamer, or message id, always lands alike. */
+export function shardOf(key: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+export function createQueue(
+  kind: QueueName,
+  connection: ConnectionOptions,
+  redisPrefix: string,
+  shard = 0,
+): Queue {
+  return createNamedQueue(queueShardName(kind, shard), connection, redisPrefix);
+}
+
+/** A queue by its BullMQ name: a shard's, or one of earlier versions (see legacy-queues.ts). */
+export function createNamedQueue(
+  name: string,
   connection: ConnectionOptions,
   redisPrefix: string,
 ): Queue {
@@ -137,6 +190,33 @@ export function createQueue<N extends QueueName>(
   });
 }
 
+/** Every shard of one kind of queue. */
+export interface ShardedQueue {
+  kind: QueueName;
+  shards: readonly Queue[];
+  /** The shard that carries work keyed by `key` (a broadcaster id, a message id). */
+  for(key: string): Queue;
+  close(): Promise<void>;
+}
+
+export function createShardedQueue(
+  kind: QueueName,
+  connection: ConnectionOptions,
+  redisPrefix: string,
+  shardCount: number,
+): ShardedQueue {
+  const count = SHARDED_QUEUES.has(kind) ? shardCount : 1;
+  const shards = Array.from({ length: count }, (_, shard) =>
+    createQueue(kind, connection, redisPrefix, shard),
+  );
+  return {
+    kind,
+    shards,
+    for: (key) => shards[shardOf(key, count)]!,
+    close: () => Promise.all(shards.map((queue) => queue.close())).then(() => undefined),
+  };
+}
+
 /** Adds a job whose name, queue and payload type agree. */
 export async function enqueue<N extends JobName>(
   queue: Queue,
@@ -144,7 +224,7 @@ export async function enqueue<N extends JobName>(
   data: JobPayloads[N],
   opts?: JobsOptions,
 ): Promise<void> {
-  if (queue.name !== JOB_QUEUE[name]) {
+  if (queueKindOf(queue.name) !== JOB_QUEUE[name]) {
     throw new Error(`Job ${name} belongs on queue ${JOB_QUEUE[name]}, not ${queue.name}`);
   }
   await queue.add(name, data, opts);

@@ -1,11 +1,13 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { closeRedis, createRedis, reportErrors } from '../shared/connections/redis.js';
+import { reportErrors } from '../shared/connections/redis.js';
+import { openProcessRedis } from '../shared/connections/process-redis.js';
 import { createShutdown } from '../shared/shutdown.js';
-import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
+import { JOBS, QUEUES, createShardedQueue } from '../shared/queues.js';
 import { redisCheck } from '../shared/health.js';
 import { startWorkerHealth } from './worker-health.js';
 import { createWorker } from './worker-runtime.js';
+import { startLegacyDrain } from './legacy-queues.js';
 import { createFeedPublisher } from './feed-publisher.js';
 import { createNotifyEventsProcessor } from './processors/notify-event.processor.js';
 import {
@@ -20,17 +22,16 @@ const config = loadConfigOrExit('emitter');
 const log = createLogger(config.logLevel, 'emitter');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
-const redis = createRedis(config.redis.url, 'emitter', 'blocking', log);
+const redisConnections = await openProcessRedis(config, 'emitter', log);
+const redis = redisConnections.connect('emitter', 'blocking');
 const publisher = createFeedPublisher(redis, config.redis.prefix);
-const notifications = reportErrors(
-  createQueue(QUEUES.notifications, redis, config.redis.prefix),
-  `Queue ${QUEUES.notifications}`,
-  log,
-);
+const { prefix, queueShards, workerShards } = config.redis;
+const notifications = createShardedQueue(QUEUES.notifications, redis, prefix, queueShards);
+for (const shard of notifications.shards) reportErrors(shard, `Queue ${shard.name}`, log);
 const readinessChecks = [redisCheck(redis)];
 const metrics = createMetricsRegistry('emitter');
 registerDependencyHealth(metrics, readinessChecks);
-registerQueueDepths(metrics, [notifications]);
+registerQueueDepths(metrics, [...notifications.shards]);
 const health = await startWorkerHealth({
   port: config.http.healthPort,
   checks: readinessChecks,
@@ -42,20 +43,27 @@ const notifyEvents = createNotifyEventsProcessor({
   publisher,
   metrics: createEmitterMetrics(metrics),
 });
-const worker = createWorker({
-  queue: QUEUES.notifications,
-  connection: redis,
-  redisPrefix: config.redis.prefix,
-  concurrency: config.workers.emitterConcurrency,
-  lockMs: config.workers.lockMs,
-  log,
-  handlers: { [JOBS.notifyEvents]: notifyEvents, [JOBS.notifyEvent]: notifyEvents },
-});
-createJobTimings(metrics).watch(worker);
+const handlers = { [JOBS.notifyEvents]: notifyEvents, [JOBS.notifyEvent]: notifyEvents };
+const common = { connection: redis, redisPrefix: prefix, lockMs: config.workers.lockMs, log };
+// EMITTER_CONCURRENCY is what one emitter has in flight, split over the shards it works.
+const concurrency = Math.max(
+  1,
+  Math.round(config.workers.emitterConcurrency / workerShards.length),
+);
+const workers = workerShards.map((shard) =>
+  createWorker({ ...common, queue: notifications.shards[shard]!.name, concurrency, handlers }),
+);
+const jobTimings = createJobTimings(metrics);
+for (const worker of workers) jobTimings.watch(worker);
+// Notifications queued by versions before the shards (single Redis only).
+const legacy = redisConnections.isCluster
+  ? undefined
+  : startLegacyDrain({ ...common, queues: [{ kind: QUEUES.notifications, handlers }] });
 
-shutdown.register('worker', 0, () => worker.close());
+shutdown.register('workers', 0, () => Promise.all(workers.map((worker) => worker.close())));
+shutdown.register('legacy queues', 0, () => legacy?.close());
 shutdown.register('health server', 0, () => health?.close());
-shutdown.register('queue', 1, () => notifications.close());
-shutdown.register('redis', 2, () => closeRedis(redis));
+shutdown.register('queues', 1, () => notifications.close());
+shutdown.register('redis', 2, () => redisConnections.close());
 shutdown.listen();
 log.info('emitter started');

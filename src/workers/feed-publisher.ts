@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/connections/redis.js';
 import type { NotifyEventJob } from '../shared/queues.js';
 import { byStreamer, encodeFeedMessage, feedChannel } from '../shared/feed/feed-channels.js';
 
@@ -13,7 +13,7 @@ export interface FeedPublisher {
  * receives only the streamers its own sockets watch (ARCHITECTURE.md, "Delivery"). A job
  * completes once Redis has taken every message.
  */
-export function createFeedPublisher(redis: Redis, prefix: string): FeedPublisher {
+export function createFeedPublisher(redis: RedisClient, prefix: string): FeedPublisher {
   return {
     async publish(notifications) {
       await Promise.all(

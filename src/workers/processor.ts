@@ -1,6 +1,7 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { closeRedis, createRedis, reportErrors } from '../shared/connections/redis.js';
+import { reportErrors } from '../shared/connections/redis.js';
+import { openProcessRedis } from '../shared/connections/process-redis.js';
 import { createDatabase } from '../shared/connections/database.js';
 import { createShutdown } from '../shared/shutdown.js';
 import {
@@ -9,6 +10,7 @@ import {
   PERSIST_JOB_OPTIONS,
   QUEUES,
   createQueue,
+  createShardedQueue,
   enqueue,
   type NotifyEventJob,
   type PersistEventJob,
@@ -23,6 +25,7 @@ import { databaseCheck, redisCheck } from '../shared/health.js';
 import { startWorkerHealth } from './worker-health.js';
 import { createWorker } from './worker-runtime.js';
 import { startSubscriptionWorkers } from './subscription-workers.js';
+import { startLegacyDrain } from './legacy-queues.js';
 import { createUserTokens } from '../shared/auth/user-tokens.js';
 import { createEventSubCallbackProcessor } from './processors/eventsub-callback.processor.js';
 import { createPersistEventsProcessor } from './processors/persist-event.processor.js';
@@ -40,23 +43,35 @@ const log = createLogger(config.logLevel, 'processor');
 const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 const { prefix } = config.redis;
 
-const redis = createRedis(config.redis.url, 'processor', 'blocking', log);
+const redisConnections = await openProcessRedis(config, 'processor', log);
+const redis = redisConnections.connect('processor', 'blocking');
 const knex = createDatabase(config.db.url, {
   log,
   statementTimeoutMs: config.db.statementTimeoutMs,
 });
-const queue = (name: QueueName) =>
-  reportErrors(createQueue(name, redis, prefix), `Queue ${name}`, log);
-const notifications = queue(QUEUES.notifications);
-const persist = queue(QUEUES.persist);
-const maintenance = queue(QUEUES.maintenance);
-
-const callbacks = queue(QUEUES.callbacks);
-const subscriptions = queue(QUEUES.subscriptions);
+const { queueShards, workerShards } = config.redis;
+const sharded = (name: QueueName) => {
+  const queue = createShardedQueue(name, redis, prefix, queueShards);
+  for (const shard of queue.shards) reportErrors(shard, `Queue ${shard.name}`, log);
+  return queue;
+};
+const callbacks = sharded(QUEUES.callbacks);
+const notifications = sharded(QUEUES.notifications);
+const persist = sharded(QUEUES.persist);
+const maintenance = reportErrors(
+  createQueue(QUEUES.maintenance, redis, prefix),
+  `Queue ${QUEUES.maintenance}`,
+  log,
+);
+const subscriptions = reportErrors(
+  createQueue(QUEUES.subscriptions, redis, prefix),
+  `Queue ${QUEUES.subscriptions}`,
+  log,
+);
 const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
 const metrics = createMetricsRegistry('processor');
 registerDependencyHealth(metrics, readinessChecks);
-registerQueueDepths(metrics, [callbacks, persist, maintenance, subscriptions]);
+registerQueueDepths(metrics, [...callbacks.shards, ...persist.shards, maintenance, subscriptions]);
 const health = await startWorkerHealth({
   port: config.http.healthPort,
   checks: readinessChecks,
@@ -65,59 +80,79 @@ const health = await startWorkerHealth({
   log,
 });
 
-// Events processed at the same time share one notification job and one storage job.
-const notificationBatches = createGroupCommit<NotifyEventJob>(
-  (batch) => enqueue(notifications, JOBS.notifyEvents, { notifications: batch }),
-  { maxItems: MAX_EVENTS_PER_JOB },
-);
-const persistBatches = createGroupCommit<PersistEventJob>(
-  (batch) => enqueue(persist, JOBS.persistEvents, { rows: batch }, PERSIST_JOB_OPTIONS),
-  { maxItems: MAX_EVENTS_PER_JOB },
-);
-
 const userTokens = createUserTokens(redis, prefix);
-const processCallback = createEventSubCallbackProcessor({
-  redis,
-  prefix,
-  dedupeWindowSeconds: config.events.dedupeWindowSeconds,
-  identify: createEventIdentity(redis, prefix, config.events.dedupeWindowSeconds),
-  cache: createFeedCache(redis, prefix),
-  queueNotification: (notification) => notificationBatches.add(notification),
-  queuePersist: (row) => persistBatches.add(row),
-  revocations: createSubscriptionStore(knex),
-  endUserSessions: (userId) => userTokens.endSessions(userId),
-  log,
-  metrics: createProcessorMetrics(metrics),
-});
+const processorMetrics = createProcessorMetrics(metrics);
+const identify = createEventIdentity(redis, prefix, config.events.dedupeWindowSeconds);
+const cache = createFeedCache(redis, prefix);
+const revocations = createSubscriptionStore(knex);
 const storeEvents = createPersistEventsProcessor({ store: createEventStore(knex) });
 const common = { connection: redis, redisPrefix: prefix, lockMs: config.workers.lockMs, log };
+// PROCESSOR_CONCURRENCY is what one processor has in flight, split over the shards it works.
+const concurrency = Math.max(
+  1,
+  Math.round(config.workers.processorConcurrency / workerShards.length),
+);
+
+/**
+ * The handlers of one shard's work: its callbacks, and the notify and storage jobs they make,
+ * which go to the same shard number (callbacks are sharded by streamer, so a streamer's batches
+ * keep to one queue). Events processed at the same time share one notification job and one
+ * storage job.
+ */
+function shardHandlers(shard: number) {
+  const notificationBatches = createGroupCommit<NotifyEventJob>(
+    (batch) => enqueue(notifications.shards[shard]!, JOBS.notifyEvents, { notifications: batch }),
+    { maxItems: MAX_EVENTS_PER_JOB },
+  );
+  const persistBatches = createGroupCommit<PersistEventJob>(
+    (batch) =>
+      enqueue(persist.shards[shard]!, JOBS.persistEvents, { rows: batch }, PERSIST_JOB_OPTIONS),
+    { maxItems: MAX_EVENTS_PER_JOB },
+  );
+  const processCallback = createEventSubCallbackProcessor({
+    redis,
+    prefix,
+    dedupeWindowSeconds: config.events.dedupeWindowSeconds,
+    identify,
+    cache,
+    queueNotification: (notification) => notificationBatches.add(notification),
+    queuePersist: (row) => persistBatches.add(row),
+    revocations,
+    endUserSessions: (userId) => userTokens.endSessions(userId),
+    log,
+    metrics: processorMetrics,
+  });
+  return {
+    callbacks: { [JOBS.eventSubCallback]: processCallback },
+    persist: { [JOBS.persistEvents]: storeEvents, [JOBS.persistEvent]: storeEvents },
+  };
+}
+const handlersByShard = new Map(workerShards.map((shard) => [shard, shardHandlers(shard)]));
+const maintainPartitions = createMaintainPartitionsProcessor({
+  knex,
+  retentionMonths: config.events.retentionMonths,
+  log,
+});
 const workers = [
+  ...[...handlersByShard].flatMap(([shard, handlers]) => [
+    createWorker({
+      ...common,
+      queue: callbacks.shards[shard]!.name,
+      concurrency,
+      handlers: handlers.callbacks,
+    }),
+    createWorker({
+      ...common,
+      queue: persist.shards[shard]!.name,
+      concurrency,
+      handlers: handlers.persist,
+    }),
+  ]),
   createWorker({
     ...common,
-    queue: QUEUES.callbacks,
-    concurrency: config.workers.processorConcurrency,
-    handlers: { [JOBS.eventSubCallback]: processCallback },
-  }),
-  createWorker({
-    ...common,
-    queue: QUEUES.persist,
-    concurrency: config.workers.processorConcurrency,
-    handlers: {
-      [JOBS.persistEvents]: storeEvents,
-      [JOBS.persistEvent]: storeEvents,
-    },
-  }),
-  createWorker({
-    ...common,
-    queue: QUEUES.maintenance,
+    queue: maintenance.name,
     concurrency: 1,
-    handlers: {
-      [JOBS.maintainPartitions]: createMaintainPartitionsProcessor({
-        knex,
-        retentionMonths: config.events.retentionMonths,
-        log,
-      }),
-    },
+    handlers: { [JOBS.maintainPartitions]: maintainPartitions },
   }),
 ];
 // Every processor upserts the same schedule; BullMQ keeps one, so the job runs once a day.
@@ -131,15 +166,38 @@ const subscriptionWorkers = await startSubscriptionWorkers(config, redis, knex, 
 const jobTimings = createJobTimings(metrics);
 for (const worker of [...workers, ...subscriptionWorkers.workers]) jobTimings.watch(worker);
 
+// Jobs queued by versions before the shards (single Redis only); a legacy callback's batches go
+// to the first shard this processor works.
+const legacyHandlers = handlersByShard.get(workerShards[0]!)!;
+const legacy = redisConnections.isCluster
+  ? undefined
+  : startLegacyDrain({
+      ...common,
+      queues: [
+        { kind: QUEUES.callbacks, handlers: legacyHandlers.callbacks },
+        { kind: QUEUES.persist, handlers: legacyHandlers.persist },
+        {
+          kind: QUEUES.maintenance,
+          handlers: { [JOBS.maintainPartitions]: maintainPartitions },
+          schedulers: ['daily-partitions'],
+          concurrency: 1,
+        },
+        ...subscriptionWorkers.legacyQueues,
+      ],
+    });
+
 shutdown.register('workers', 0, () => Promise.all(workers.map((w) => w.close())));
 shutdown.register('subscription workers', 0, () => subscriptionWorkers.close());
+shutdown.register('legacy queues', 0, () => legacy?.close());
 shutdown.register('health server', 0, () => health?.close());
 shutdown.register('queues', 1, () =>
   Promise.all(
-    [notifications, persist, maintenance, callbacks, subscriptions].map((queue) => queue.close()),
+    [notifications, persist, callbacks]
+      .map((queue) => queue.close())
+      .concat([maintenance, subscriptions].map((queue) => queue.close())),
   ),
 );
-shutdown.register('redis', 2, () => closeRedis(redis));
+shutdown.register('redis', 2, () => redisConnections.close());
 shutdown.register('postgres', 2, () => knex.destroy());
 shutdown.listen();
 log.info('processor started');

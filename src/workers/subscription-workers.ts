@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/connections/redis.js';
 import type { Knex } from 'knex';
 import type { Registry } from 'prom-client';
 import type { ConfigFor } from '../shared/config.js';
@@ -10,6 +10,7 @@ import { createSubscriptionStore } from '../shared/db/subscription-store.js';
 import { createStreamerStore } from '../shared/db/streamer-store.js';
 import { createEventSubCostGauges } from '../shared/metrics.js';
 import { createWorker } from './worker-runtime.js';
+import type { LegacyQueue } from './legacy-queues.js';
 import { createEnsureSubscriptionsProcessor } from './processors/ensure-subscriptions.processor.js';
 import { createReconcileSubscriptionsProcessor } from './processors/reconcile-subscriptions.processor.js';
 
@@ -19,7 +20,7 @@ import { createReconcileSubscriptionsProcessor } from './processors/reconcile-su
  */
 export async function startSubscriptionWorkers(
   config: ConfigFor<'processor'>,
-  redis: Redis,
+  redis: RedisClient,
   knex: Knex,
   log: Logger,
   /** Where Twitch's cost budget is exported (see createEventSubCostGauges). */
@@ -30,7 +31,7 @@ export async function startSubscriptionWorkers(
     log.warn(
       'TWITCH_CLIENT_ID/TWITCH_CLIENT_SECRET unset: EventSub subscriptions are not managed by this processor',
     );
-    return { workers: [], close: () => Promise.resolve() };
+    return { workers: [], legacyQueues: [], close: () => Promise.resolve() };
   }
   const queue = createQueue(QUEUES.subscriptions, redis, config.redis.prefix);
   const cost = metrics && createEventSubCostGauges(metrics);
@@ -51,8 +52,16 @@ export async function startSubscriptionWorkers(
     secret: config.twitch.eventSubSecret,
     log,
   };
+  const handlers = {
+    [JOBS.ensureSubscriptions]: createEnsureSubscriptionsProcessor(deps),
+    [JOBS.reconcileSubscriptions]: createReconcileSubscriptionsProcessor({
+      ...deps,
+      subscriptionsQueue: queue,
+      idleMs: config.subscriptions.idleMs,
+    }),
+  };
   const worker = createWorker({
-    queue: QUEUES.subscriptions,
+    queue: queue.name,
     connection: redis,
     redisPrefix: config.redis.prefix,
     lockMs: config.workers.lockMs,
@@ -60,14 +69,7 @@ export async function startSubscriptionWorkers(
     // Helix allows 800 requests a minute; one job makes up to ~20, so stay well inside it.
     limiter: { max: 2, duration: 1000 },
     log,
-    handlers: {
-      [JOBS.ensureSubscriptions]: createEnsureSubscriptionsProcessor(deps),
-      [JOBS.reconcileSubscriptions]: createReconcileSubscriptionsProcessor({
-        ...deps,
-        subscriptionsQueue: queue,
-        idleMs: config.subscriptions.idleMs,
-      }),
-    },
+    handlers,
   });
   await queue.upsertJobScheduler(
     'reconcile-subscriptions',
@@ -77,6 +79,15 @@ export async function startSubscriptionWorkers(
   return {
     /** For the processor's job timings. */
     workers: [worker],
+    /** The same work on the queue of versions before the shards (see legacy-queues.ts). */
+    legacyQueues: [
+      {
+        kind: QUEUES.subscriptions,
+        handlers,
+        schedulers: ['reconcile-subscriptions'],
+        concurrency: 1,
+      },
+    ] satisfies LegacyQueue[],
     async close() {
       await worker.close();
       await queue.close();

@@ -6,14 +6,15 @@ import {
   JOB_QUEUE,
   bullPrefix,
   cappedExponentialBackoff,
+  queueKindOf,
   type JobName,
-  type QueueName,
 } from '../shared/queues.js';
 
 type Handler = (job: Job) => Promise<unknown>;
 
 export interface WorkerOptions {
-  queue: QueueName;
+  /** The BullMQ queue: a shard's name (queueShardName), or one of earlier versions. */
+  queue: string;
   handlers: Partial<Record<JobName, Handler>>;
   connection: ConnectionOptions;
   redisPrefix: string;
@@ -32,9 +33,9 @@ const loudAttempt = (attempt: number) => attempt <= 3 || attempt % 10 === 0;
  * failure with its ids, and rethrows so that BullMQ retries with backoff.
  */
 export function createWorker(options: WorkerOptions): Worker {
-  const expected = (Object.keys(JOB_QUEUE) as JobName[]).filter(
-    (name) => JOB_QUEUE[name] === options.queue,
-  );
+  const kind = queueKindOf(options.queue);
+  if (!kind) throw new Error(`Queue ${options.queue} is none of streamfeed's`);
+  const expected = (Object.keys(JOB_QUEUE) as JobName[]).filter((name) => JOB_QUEUE[name] === kind);
   const missing = expected.filter((name) => !options.handlers[name]);
   if (missing.length) {
     throw new Error(`Queue ${options.queue} has no handler for: ${missing.join(', ')}`);

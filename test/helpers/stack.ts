@@ -4,7 +4,13 @@ import { io as connectSocket, type Socket } from 'socket.io-client';
 import { Queue } from 'bullmq';
 import type { StreamEvent } from '../../src/shared/events/event.js';
 import { createRealtimeTokens } from '../../src/shared/realtime-token.js';
-import { QUEUES, bullPrefix, type QueueName } from '../../src/shared/queues.js';
+import {
+  QUEUES,
+  SHARDED_QUEUES,
+  bullPrefix,
+  queueShardName,
+  type QueueName,
+} from '../../src/shared/queues.js';
 import type { WatchAck } from '../../src/shared/realtime-protocol.js';
 import { createTestDatabase } from './database.js';
 import { freePort, startProcess, type ProcessType, type RunningProcess } from './processes.js';
@@ -40,9 +46,14 @@ export interface Stack {
    * `env` adds to (or, with '', unsets) the stack's variables for that node only.
    */
   startWebNode(name: string, env?: Record<string, string>): Promise<string>;
+  /** One more process of `type` (a processor, an emitter...) with `env` added to the stack's. */
+  startNode(name: string, type: ProcessType, env?: Record<string, string>): Promise<RunningProcess>;
   /** The port a process listens on (`web`, `realtime1`…, or the health port of a worker), the same across restarts. */
   portOf(name: string): number;
+  /** A queue's first shard: with QUEUE_SHARDS=1 (a single Redis's default) the queue itself. */
   queue(name: QueueName): Queue;
+  /** Every shard of a queue, as the stack's processes use them. */
+  queues(name: QueueName): Queue[];
   /**
    * A viewer's socket to realtime node `target` (an index) or to a URL. With `reconnect`, it
    * reconnects as the browser does, and watches again with `since` = the last event it got.
@@ -96,7 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     realtime2: { type: 'realtime', port: ports.rt2 },
   };
   const processes = new Map<string, RunningProcess>();
-  const queues = new Map<QueueName, Queue>();
+  const queues = new Map<string, Queue>();
   const sockets: Socket[] = [];
   const tokens = createRealtimeTokens(SESSION_SECRET);
 
@@ -130,18 +141,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await start(name);
       return `http://127.0.0.1:${port}`;
     },
+    async startNode(name, type, nodeEnv) {
+      const listens = type === 'web' || type === 'realtime';
+      plan[name] = { type, [listens ? 'port' : 'healthPort']: await freePort(), env: nodeEnv };
+      return start(name);
+    },
     portOf(name) {
       const port = plan[name]?.port ?? plan[name]?.healthPort;
       if (port === undefined) throw new Error(`${name} has no port in the test stack`);
       return port;
     },
-    queue(name) {
-      let queue = queues.get(name);
-      if (!queue) {
-        queue = new Queue(name, { connection: redis, prefix: bullPrefix(prefix) });
-        queues.set(name, queue);
-      }
-      return queue;
+    queue: (name) => stack.queues(name)[0]!,
+    queues(name) {
+      const shards = SHARDED_QUEUES.has(name) ? Number(env.QUEUE_SHARDS ?? 1) : 1;
+      return Array.from({ length: shards }, (_, shard) => {
+        const bullName = queueShardName(name, shard);
+        let queue = queues.get(bullName);
+        if (!queue) {
+          queue = new Queue(bullName, { connection: redis, prefix: bullPrefix(prefix) });
+          queues.set(bullName, queue);
+        }
+        return queue;
+      });
     },
     async watcher(target, userId = 'viewer-1', options = {}) {
       const url = typeof target === 'number' ? stack.realtimeUrls[target] : target;

@@ -37,14 +37,14 @@ describe('npm run jobs: every problem on one line', function () {
   it('lists a job that failed on a bad payload on one line, naming each cause', async () => {
     const queue = createQueue(QUEUES.callbacks, redis, prefix);
     const blocking = () => new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    const events = new QueueEvents(QUEUES.callbacks, {
+    const events = new QueueEvents(queue.name, {
       connection: blocking(),
       prefix: bullPrefix(prefix),
     });
     // What the callback processor throws for a body that fails its schema.
     const schema = z.object({ event: z.object({ user_id: z.string(), user_login: z.string() }) });
     const worker = new Worker(
-      QUEUES.callbacks,
+      queue.name,
       (job) => {
         const parsed = schema.safeParse(job.data);
         if (parsed.success) return Promise.resolve();

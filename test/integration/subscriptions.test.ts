@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createStreamerStore } from '../../src/shared/db/streamer-store.js';
 import { createSubscriptionStore } from '../../src/shared/db/subscription-store.js';
-import { QUEUES, bullPrefix } from '../../src/shared/queues.js';
+import { QUEUES, bullPrefix, queueShardName } from '../../src/shared/queues.js';
 import { ENSURE_PRIORITY, queueEnsureSubscriptions } from '../../src/shared/subscription-jobs.js';
 import { createHelixClient } from '../../src/shared/twitch/helix-client.js';
 import { STREAMER_MODE_SCOPES } from '../../src/shared/twitch/subscription-plan.js';
@@ -42,7 +42,10 @@ describe('EventSub subscription manager against the simulator', function () {
     sim = await startSimulator();
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
     prefix = `t${randomBytes(5).toString('hex')}`;
-    queue = new Queue(QUEUES.subscriptions, { connection: redis, prefix: bullPrefix(prefix) });
+    queue = new Queue(queueShardName(QUEUES.subscriptions), {
+      connection: redis,
+      prefix: bullPrefix(prefix),
+    });
     callback = await startCallback(healthyReceiver);
     const deps = {
       helix: createHelixClient({

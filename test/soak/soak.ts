@@ -213,7 +213,9 @@ async function main() {
   );
   const failedJobs: Record<string, number> = {};
   for (const queue of [QUEUES.callbacks, QUEUES.persist, QUEUES.notifications]) {
-    failedJobs[queue] = await active.stack.queue(queue).getFailedCount();
+    let failed = 0;
+    for (const shard of active.stack.queues(queue)) failed += await shard.getFailedCount();
+    failedJobs[queue] = failed;
   }
   const perWatcher = watchers.map((w) => {
     const ids = new Set(w.received.map((e) => e.id));

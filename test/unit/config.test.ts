@@ -323,4 +323,67 @@ describe('config', () => {
       }
     });
   });
+
+  describe('Redis Cluster and queue shards', () => {
+    it('reads REDIS_CLUSTER_NODES as seed nodes, IPv6 in brackets, with TLS and credentials', () => {
+      const config = loadConfig({
+        ...base,
+        REDIS_CLUSTER_NODES: 'clustercfg.sf.cache.amazonaws.com:6379, [::1]:7001',
+        REDIS_TLS: 'true',
+        REDIS_PASSWORD: 'an-auth-token',
+      });
+      assert.deepEqual(config.redis.cluster, {
+        nodes: [
+          { host: 'clustercfg.sf.cache.amazonaws.com', port: 6379 },
+          { host: '::1', port: 7001 },
+        ],
+        tls: true,
+        password: 'an-auth-token',
+      });
+      assert.equal(config.redis.queueShards, 6, 'the cluster default');
+      assert.deepEqual(config.redis.workerShards, [0, 1, 2, 3, 4, 5]);
+      const single = loadConfig(base).redis;
+      assert.equal(single.cluster, undefined);
+      assert.equal(single.queueShards, 1, 'one queue per kind on a single Redis');
+    });
+
+    it('names a seed node that is not host:port', () => {
+      for (const nodes of ['10.0.0.1', '10.0.0.1:0', '10.0.0.1:6379,', 'redis://10.0.0.1:6379']) {
+        const [problem] = problemsOf({ ...base, REDIS_CLUSTER_NODES: nodes });
+        assert.match(
+          problem!,
+          /^REDIS_CLUSTER_NODES: ".*" is not host:port \(seed nodes separated by commas/,
+        );
+      }
+    });
+
+    it('refuses TLS or credentials without a cluster, pointing to REDIS_URL', () => {
+      assert.deepEqual(problemsOf({ ...base, REDIS_PASSWORD: 'x', REDIS_TLS: 'false' }), [
+        'REDIS_TLS: applies to REDIS_CLUSTER_NODES only; for one Redis put it in REDIS_URL (rediss://user:password@host:port)',
+        'REDIS_PASSWORD: applies to REDIS_CLUSTER_NODES only; for one Redis put it in REDIS_URL (rediss://user:password@host:port)',
+      ]);
+      assert.deepEqual(problemsOf({ ...base, REDIS_CLUSTER_NODES: 'a:1', REDIS_TLS: 'yes' }), [
+        'REDIS_TLS: must be true or false',
+      ]);
+    });
+
+    it('reads WORKER_SHARDS as shards and ranges within QUEUE_SHARDS', () => {
+      const config = loadConfig({ ...base, QUEUE_SHARDS: '8', WORKER_SHARDS: '5,0-2,2' });
+      assert.deepEqual(config.redis.workerShards, [0, 1, 2, 5]);
+      assert.deepEqual(problemsOf({ ...base, QUEUE_SHARDS: '4', WORKER_SHARDS: '2-4' }), [
+        'WORKER_SHARDS: 2-4 is beyond the 4 shard(s) of QUEUE_SHARDS (0-3)',
+      ]);
+      assert.deepEqual(problemsOf({ ...base, QUEUE_SHARDS: '4', WORKER_SHARDS: '3-1' }), [
+        'WORKER_SHARDS: 3-1 is a range backwards',
+      ]);
+      assert.match(
+        problemsOf({ ...base, WORKER_SHARDS: 'all' })[0]!,
+        /^WORKER_SHARDS: must be shard numbers/,
+      );
+      assert.match(
+        problemsOf({ ...base, QUEUE_SHARDS: '65' })[0]!,
+        /^QUEUE_SHARDS: must be a whole number from 1 to 64/,
+      );
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import session from 'express-session';
 import RedisStore from 'connect-redis';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/connections/redis.js';
 import type { RequestHandler } from 'express';
 
 export const SESSION_COOKIE = 'sf.sid';
@@ -11,7 +11,7 @@ export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
  * SameSite=Lax always, and Secure when streamfeed is served over HTTPS.
  */
 export function sessionMiddleware(options: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   secret: string;
   publicUrl: string;

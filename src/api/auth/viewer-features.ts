@@ -1,6 +1,6 @@
 import express, { Router, type RequestHandler } from 'express';
 import passport from 'passport';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/connections/redis.js';
 import type { Knex } from 'knex';
 import type { ConfigFor } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
@@ -28,7 +28,7 @@ import { twitchLoginRoutes } from './twitch-login.routes.js';
  */
 export function createViewerFeatures(
   config: ConfigFor<'web'>,
-  redis: Redis,
+  redis: RedisClient,
   knex: Knex,
   log: Logger,
 ) {

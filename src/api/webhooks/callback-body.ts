@@ -60,29 +60,62 @@ export function verificationChallenge(body: string): { challenge: string } | { p
   return { challenge };
 }
 
+/** What intake reads of a usable body: the streamer it concerns, to pick the callback's shard. */
+export interface CallbackBody {
+  /** The condition's broadcaster (or raid's to/from side, or user), when it has one. */
+  streamerId: string | null;
+}
+
 /**
- * Why a signed notification or revocation body cannot be processed, or null when it has the
- * shape PROTOCOL.md section 1.3 gives: `subscription` with a `type`, and an `event` for a
- * notification. The processor checks each type's fields; this only keeps out what is not
- * EventSub at all.
+ * A signed notification or revocation body with the shape PROTOCOL.md section 1.3 gives
+ * (`subscription` with a `type`, and an `event` for a notification), or why it cannot be
+ * processed. The processor checks each type's fields; this only keeps out what is not EventSub
+ * at all.
  */
-export function callbackBodyProblem(body: string, messageType: string): string | null {
+export function readCallbackBody(
+  body: string,
+  messageType: string,
+): { problem: string } | CallbackBody {
   const depth = jsonDepth(body);
-  if (depth > MAX_JSON_DEPTH) return `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
+  if (depth > MAX_JSON_DEPTH) {
+    return { problem: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch (error) {
-    return `body is not JSON (${(error as Error).message})`;
+    return { problem: `body is not JSON (${(error as Error).message})` };
   }
-  if (!isObject(parsed)) return 'body is not a JSON object';
+  if (!isObject(parsed)) return { problem: 'body is not a JSON object' };
   const { subscription, event, events } = parsed;
   if (!isObject(subscription) || typeof subscription.type !== 'string') {
-    return 'body has no subscription with a type';
+    return { problem: 'body has no subscription with a type' };
   }
   // drop.entitlement.grant batches its events in `events` (PROTOCOL.md section 1.7).
   if (messageType === MESSAGE_TYPES.notification && !isObject(event) && !Array.isArray(events)) {
-    return 'notification has no event';
+    return { problem: 'notification has no event' };
+  }
+  return { streamerId: conditionStreamer(subscription.condition) };
+}
+
+const CONDITION_STREAMER_FIELDS = [
+  'broadcaster_user_id',
+  'to_broadcaster_user_id',
+  'from_broadcaster_user_id',
+  'user_id',
+];
+
+function conditionStreamer(condition: unknown): string | null {
+  if (!isObject(condition)) return null;
+  for (const field of CONDITION_STREAMER_FIELDS) {
+    const value = condition[field];
+    if (typeof value === 'string' && value !== '') return value;
   }
   return null;
+}
+
+/** Why a body cannot be processed, or null: readCallbackBody's verdict alone. */
+export function callbackBodyProblem(body: string, messageType: string): string | null {
+  const read = readCallbackBody(body, messageType);
+  return 'problem' in read ? read.problem : null;
 }

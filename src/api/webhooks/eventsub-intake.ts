@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.js';
-import { JOBS, enqueue } from '../../shared/queues.js';
+import { JOBS, enqueue, type ShardedQueue } from '../../shared/queues.js';
 import {
   EVENTSUB_HEADERS as H,
   FRESHNESS_WINDOW_MS,
@@ -12,14 +11,15 @@ import { verifyEventSubSignature } from '../../shared/twitch/signature.js';
 import { parseRfc3339 } from '../../shared/twitch/rfc3339.js';
 import { HttpError, badRequest, errorBody, forbidden, unavailable } from '../errors.js';
 import { setOutcome } from '../http-metrics.js';
-import { callbackBodyProblem, verificationChallenge } from './callback-body.js';
+import { readCallbackBody, verificationChallenge } from './callback-body.js';
 import { REJECTED_BODY_CHARS, type RejectedCallbacks } from './rejected-callbacks.js';
 import { readRawBody } from './raw-body.js';
 
 export interface EventSubIntakeDeps {
   secret: string;
   bodyLimit: number;
-  callbacks: Queue;
+  /** Every shard of the callback queue; a callback goes to its streamer's (see below). */
+  callbacks: ShardedQueue;
   /** Whether the processor has fully handled this message id (a replay or a Twitch retry). */
   isProcessed: (messageId: string) => Promise<boolean>;
   /** Where signed bodies that cannot be processed are kept for inspection. */
@@ -163,10 +163,10 @@ export function createEventSubIntake(
     }
 
     const bodyText = body.toString('utf8');
-    const problem = callbackBodyProblem(bodyText, messageType);
-    if (problem) {
-      await keepRejected(log(), messageId, messageType, req, bodyText, problem);
-      throw badRequest(`Unusable EventSub ${messageType}: ${problem}`, 'unusable_body');
+    const read = readCallbackBody(bodyText, messageType);
+    if ('problem' in read) {
+      await keepRejected(log(), messageId, messageType, req, bodyText, read.problem);
+      throw badRequest(`Unusable EventSub ${messageType}: ${read.problem}`, 'unusable_body');
     }
     // Only a shortcut: the processor drops a processed message id anyway. So a failed check
     // (Redis still connecting, or away) lets the enqueue below decide between 202 and 503.
@@ -189,8 +189,13 @@ export function createEventSubIntake(
       return;
     }
 
+    // By streamer: its callbacks then keep to one queue, and so do their notify and storage
+    // batches (the processor sends them to the same shard number), so a streamer's events are
+    // batched together and mostly arrive in order. A Twitch retry has the same streamer and
+    // message id, so it meets its first delivery's job id in the same queue and is a no-op. A
+    // body without a streamer (user.authorization.*) goes by message id, which is as stable.
     const job = enqueue(
-      deps.callbacks,
+      deps.callbacks.for(read.streamerId ?? messageId),
       JOBS.eventSubCallback,
       {
         messageId,

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connections/redis.js';
 import type { Logger } from '../logger.js';
 import type { UserTokens } from './user-tokens.js';
 
 export interface TokenValidationOptions {
   tokens: UserTokens;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   authUrl: string;
   clientId: string;
@@ -65,7 +65,7 @@ export async function validateUserTokens(
   return result;
 }
 
-/** Runs the validation now and hourly, on one web node at a time (a Redis lock). */
+/** Runs the validation now and hourly, on one web node at a time (a RedisClient lock). */
 export function scheduleUserTokenValidation(
   options: TokenValidationOptions,
   everyMs = 3600_000,

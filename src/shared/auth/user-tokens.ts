@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connections/redis.js';
 
 export interface StoredUserToken {
   accessToken: string;
@@ -10,7 +10,7 @@ export interface StoredUserToken {
  * a login session to validate the token at start-up and hourly, and to end the sessions of a
  * token that became invalid; this is what makes that possible across web nodes.
  */
-export function createUserTokens(redis: Redis, prefix: string) {
+export function createUserTokens(redis: RedisClient, prefix: string) {
   const tokenKey = (userId: string) => `${prefix}:user:${userId}:token`;
   const sessionsKey = (userId: string) => `${prefix}:user:${userId}:sessions`;
   const usersKey = `${prefix}:users-with-tokens`;
@@ -34,7 +34,7 @@ export function createUserTokens(redis: Redis, prefix: string) {
       await redis.set(tokenKey(userId), JSON.stringify(token));
     },
     users: () => redis.smembers(usersKey),
-    /** Ends every session of the user (their Redis session records) and forgets the token. */
+    /** Ends every session of the user (their RedisClient session records) and forgets the token. */
     async endSessions(userId: string): Promise<number> {
       const sessions = await redis.smembers(sessionsKey(userId));
       await redis

@@ -1,6 +1,6 @@
 import { processedMessageKey } from '../../shared/events/processed-messages.js';
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/connections/redis.js';
 import { z } from 'zod';
 import type { ProcessorMetrics } from '../pipeline-metrics.js';
 import type { Logger } from '../../shared/logger.js';
@@ -29,7 +29,7 @@ export interface SubscriptionRevocations {
 }
 
 export interface EventSubCallbackDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   dedupeWindowSeconds: number;
   identify: IdentifyEvent;
