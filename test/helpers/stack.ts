@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { Queue } from 'bullmq';
+import { Queue, type Job, type JobType } from 'bullmq';
 import type { StreamEvent } from '../../src/shared/events/event.js';
 import { createRealtimeTokens } from '../../src/shared/realtime-token.js';
 import {
@@ -12,6 +12,7 @@ import {
   type QueueName,
 } from '../../src/shared/queues.js';
 import type { WatchAck } from '../../src/shared/realtime-protocol.js';
+import { DEFAULT_QUEUE_SHARDS } from '../../src/shared/config.js';
 import { createTestDatabase } from './database.js';
 import { freePort, startProcess, type ProcessType, type RunningProcess } from './processes.js';
 
@@ -50,8 +51,8 @@ export interface Stack {
   startNode(name: string, type: ProcessType, env?: Record<string, string>): Promise<RunningProcess>;
   /** The port a process listens on (`web`, `realtime1`…, or the health port of a worker), the same across restarts. */
   portOf(name: string): number;
-  /** A queue's first shard: with QUEUE_SHARDS=1 (a single Redis's default) the queue itself. */
-  queue(name: QueueName): Queue;
+  /** A queue's shards seen as one: counts summed, jobs listed from all of them. */
+  queue(name: QueueName): QueueView;
   /** Every shard of a queue, as the stack's processes use them. */
   queues(name: QueueName): Queue[];
   /**
@@ -79,6 +80,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase();
   const prefix = `t${randomBytes(5).toString('hex')}`;
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+  const queueShards = Number(options.env?.QUEUE_SHARDS ?? DEFAULT_QUEUE_SHARDS.single);
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined); // outages are the point of some tests; the assertions speak
   const ports = { web: await freePort(), rt1: await freePort(), rt2: await freePort() };
@@ -151,9 +153,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (port === undefined) throw new Error(`${name} has no port in the test stack`);
       return port;
     },
-    queue: (name) => stack.queues(name)[0]!,
+    queue: (name) => queueView(name, stack.queues(name)),
     queues(name) {
-      const shards = SHARDED_QUEUES.has(name) ? Number(env.QUEUE_SHARDS ?? 1) : 1;
+      const shards = SHARDED_QUEUES.has(name) ? queueShards : 1;
       return Array.from({ length: shards }, (_, shard) => {
         const bullName = queueShardName(name, shard);
         let queue = queues.get(bullName);
@@ -278,6 +280,57 @@ function createWatcher(socket: Socket): Watcher {
   return watcher;
 }
 
-export const countJobs = async (queue: Queue) =>
+/** What tests read of a kind of queue, over all its shards. */
+export interface QueueView {
+  name: QueueName;
+  getWaitingCount(): Promise<number>;
+  getActiveCount(): Promise<number>;
+  getDelayedCount(): Promise<number>;
+  getCompletedCount(): Promise<number>;
+  getFailedCount(): Promise<number>;
+  getJobCounts(...types: JobType[]): Promise<Record<string, number>>;
+  getJobs(types: JobType[]): Promise<Job[]>;
+  getJob(id: string): Promise<Job | undefined>;
+  getFailed(): Promise<Job[]>;
+  getWaiting(): Promise<Job[]>;
+  getJobSchedulers(): Promise<unknown[]>;
+  clean(grace: number, limit: number, type: 'completed' | 'failed'): Promise<string[]>;
+}
+
+function queueView(name: QueueName, shards: Queue[]): QueueView {
+  const sum = (count: (queue: Queue) => Promise<number>) =>
+    Promise.all(shards.map(count)).then((counts) => counts.reduce((a, b) => a + b, 0));
+  const all = <T>(list: (queue: Queue) => Promise<T[]>) =>
+    Promise.all(shards.map(list)).then((lists) => lists.flat());
+  return {
+    name,
+    getWaitingCount: () => sum((queue) => queue.getWaitingCount()),
+    getActiveCount: () => sum((queue) => queue.getActiveCount()),
+    getDelayedCount: () => sum((queue) => queue.getDelayedCount()),
+    getCompletedCount: () => sum((queue) => queue.getCompletedCount()),
+    getFailedCount: () => sum((queue) => queue.getFailedCount()),
+    async getJobCounts(...types) {
+      const total: Record<string, number> = {};
+      for (const counts of await Promise.all(shards.map((q) => q.getJobCounts(...types)))) {
+        for (const [state, n] of Object.entries(counts)) total[state] = (total[state] ?? 0) + n;
+      }
+      return total;
+    },
+    getJobs: (types) => all((queue) => queue.getJobs(types)),
+    async getJob(id) {
+      for (const queue of shards) {
+        const job = await queue.getJob(id);
+        if (job) return job;
+      }
+      return undefined;
+    },
+    getFailed: () => all((queue) => queue.getFailed()),
+    getWaiting: () => all((queue) => queue.getWaiting()),
+    getJobSchedulers: () => all((queue) => queue.getJobSchedulers()),
+    clean: (grace, limit, type) => all((queue) => queue.clean(grace, limit, type)),
+  };
+}
+
+export const countJobs = async (queue: QueueView) =>
   queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
 export { QUEUES };

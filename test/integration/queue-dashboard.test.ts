@@ -4,12 +4,20 @@ import { startStackWithSimulator, type RunningSimulator } from '../helpers/simul
 import { QUEUES, type Stack } from '../helpers/stack.js';
 import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
 import { followEventIn, lockEventPartition } from '../helpers/locked-partition.js';
-import { JOBS, PERSIST_JOB_OPTIONS, enqueue } from '../../src/shared/queues.js';
+import { JOBS, PERSIST_JOB_OPTIONS, enqueue, queueShardName } from '../../src/shared/queues.js';
 import { launchChromium } from '../helpers/browser.js';
 
 const DASHBOARD = '/admin/queues';
 const OPERATOR_ID = '424242001';
 const LOCKED_MONTH = new Date(Date.UTC(2026, 6, 1));
+/** What the dashboard calls each queue: the kind, and the shard for the sharded three. */
+const DISPLAY_NAMES = [
+  'eventNotifications, shard 0',
+  'eventPersist, shard 0',
+  'eventSubSubscriptions',
+  'maintenance',
+  'twitchCallbacks, shard 0',
+];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the queue dashboard at /admin/queues', function () {
@@ -93,8 +101,17 @@ describe('the queue dashboard at /admin/queues', function () {
     assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self';/);
     const api = await operator.get(`${stack.webUrl}${DASHBOARD}/api/queues`);
     assert.equal(api.status, 200);
-    const { queues } = (await api.json()) as { queues: Array<{ name: string }> };
-    assert.deepEqual(queues.map((q) => q.name).sort(), Object.values(QUEUES).sort());
+    const { queues } = (await api.json()) as {
+      queues: Array<{ name: string; displayName: string }>;
+    };
+    assert.deepEqual(
+      queues.map((q) => q.name).sort(),
+      Object.values(QUEUES)
+        .map((kind) => queueShardName(kind, 0))
+        .sort(),
+      'every shard of every queue (one shard each on a single Redis)',
+    );
+    assert.deepEqual(queues.map((q) => q.displayName).sort(), DISPLAY_NAMES);
   });
 
   it('renders for an operator in Chromium, under its Content-Security-Policy', async () => {
@@ -111,7 +128,7 @@ describe('the queue dashboard at /admin/queues', function () {
         if (/Content Security Policy/.test(message.text())) refused.push(message.text());
       });
       await page.goto(`${stack.webUrl}${DASHBOARD}`);
-      for (const name of Object.values(QUEUES)) {
+      for (const name of DISPLAY_NAMES) {
         await page.getByText(name, { exact: true }).first().waitFor({ timeout: 15_000 });
       }
       assert.deepEqual(refused, []);
@@ -131,7 +148,7 @@ describe('the queue dashboard at /admin/queues', function () {
       });
       const persist = stack.queue(QUEUES.persist);
       await enqueue(
-        persist,
+        stack.queues(QUEUES.persist)[0]!,
         JOBS.persistEvent,
         { event, messageId: 'dashboard-retry' },
         { ...PERSIST_JOB_OPTIONS, attempts: 1, jobId: 'dashboard-retry' },
@@ -139,13 +156,13 @@ describe('the queue dashboard at /admin/queues', function () {
       for (let i = 0; i < 100 && (await persist.getFailedCount()) === 0; i++) await sleep(100);
 
       const listed = await operator.get(
-        `${stack.webUrl}${DASHBOARD}/api/queues?activeQueue=eventPersist&status=failed&page=1`,
+        `${stack.webUrl}${DASHBOARD}/api/queues?activeQueue=${encodeURIComponent(queueShardName(QUEUES.persist, 0))}&status=failed&page=1`,
       );
       assert.equal(listed.status, 200);
       const { queues } = (await listed.json()) as {
         queues: Array<{ name: string; jobs: Array<{ id: string; failedReason: string }> }>;
       };
-      const failed = queues.find((q) => q.name === QUEUES.persist)!.jobs;
+      const failed = queues.find((q) => q.name === queueShardName(QUEUES.persist, 0))!.jobs;
       assert.deepEqual(
         failed.map((job) => job.id),
         ['dashboard-retry'],
@@ -156,7 +173,7 @@ describe('the queue dashboard at /admin/queues', function () {
     }
 
     const retried = await operator.get(
-      `${stack.webUrl}${DASHBOARD}/api/queues/eventPersist/dashboard-retry/retry`,
+      `${stack.webUrl}${DASHBOARD}/api/queues/${encodeURIComponent(queueShardName(QUEUES.persist, 0))}/dashboard-retry/retry`,
       { method: 'PUT' },
     );
     assert.equal(retried.status, 204);

@@ -137,7 +137,7 @@ describe('slow, stuck and failing jobs', function () {
     });
     // The production options with fewer attempts, so that they run out within the test.
     await enqueue(
-      stack.queue(QUEUES.persist),
+      stack.queues(QUEUES.persist)[0]!,
       JOBS.persistEvent,
       { event, messageId: 'operator-retry-test' },
       { ...PERSIST_JOB_OPTIONS, attempts: 2, jobId: 'operator-retry-test' },

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Queue } from 'bullmq';
+import { queueKindOf } from '../../shared/queues.js';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -44,7 +45,9 @@ export function queueDashboard(deps: {
   const board = new ExpressAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: deps.queues.map((queue) => new BullMQAdapter(queue)),
+    queues: deps.queues.map(
+      (queue) => new BullMQAdapter(queue, { displayName: dashboardName(queue.name) }),
+    ),
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'streamfeed' } },
   });
@@ -67,4 +70,11 @@ export function queueDashboard(deps: {
   });
   router.use(board.getRouter() as Router);
   return router;
+}
+
+/** `{eventPersist-3}` reads "eventPersist, shard 3"; `{maintenance}` reads "maintenance". */
+export function dashboardName(queueName: string): string {
+  const shard = /-(\d+)\}$/.exec(queueName)?.[1];
+  const kind = queueKindOf(queueName) ?? queueName;
+  return shard === undefined ? kind : `${kind}, shard ${shard}`;
 }
