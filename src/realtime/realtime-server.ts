@@ -1,7 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/connections/redis.js';
 import type { Logger } from '../shared/logger.js';
 import type { FeedCache } from '../shared/feed/feed-cache.js';
 import type { RealtimeTokens } from '../shared/realtime-token.js';
@@ -9,7 +8,6 @@ import type { NotifyEventJob } from '../shared/queues.js';
 import {
   FEED_EVENT,
   FEED_EVENTS,
-  socketIoKey,
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '../shared/realtime-protocol.js';
@@ -19,6 +17,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { STREAMER_ROOM_PREFIX } from '../shared/rooms.js';
 import { createRoomFeeds } from './room-feeds.js';
 import { createFeedSubscriptions } from './feed-subscriptions.js';
+import { socketIoAdapter } from './socket-io-adapter.js';
 import { createViewerConnections } from './viewer-connections.js';
 import {
   leave,
@@ -31,11 +30,17 @@ import {
 
 export interface RealtimeDeps {
   /** Fails fast, so that a watch is refused rather than left hanging while Redis is away. */
-  redis: Redis;
-  /** Put in subscriber mode by the adapter; waits for Redis forever. */
-  subscriber: Redis;
-  /** The streamers' feed channels (feed-subscriptions.ts): a subscriber connection of its own. */
-  feedSubscriber: Redis;
+  redis: RedisClient;
+  /**
+   * Put in subscriber mode by the Socket.IO adapter; waits for Redis forever. A Cluster when
+   * `redis` is one (socket-io-adapter.ts), with `shardedSubscribers: true`.
+   */
+  subscriber: RedisClient;
+  /**
+   * The streamers' feed channels (feed-subscriptions.ts): a client of its own, not `subscriber`,
+   * whose adapter messages it would otherwise see. On a Cluster, `shardedSubscribers: true`.
+   */
+  feedSubscriber: RedisClient;
   prefix: string;
   cache: FeedCache;
   tokens: RealtimeTokens;
@@ -81,7 +86,7 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     path: '/socket.io',
     cors: { origin: deps.corsOrigin, credentials: true },
     maxHttpBufferSize: 16 * 1024,
-    adapter: createAdapter(deps.redis, deps.subscriber, { key: socketIoKey(deps.prefix) }),
+    adapter: socketIoAdapter(deps.redis, deps.subscriber, deps.prefix),
   });
   io.of('/').adapter.on('error', (error: Error) =>
     log.error({ err: error }, `Socket.IO adapter: ${error.message}`),
