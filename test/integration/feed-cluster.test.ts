@@ -376,7 +376,6 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
       'live events after the move',
     );
     assert.ok(seqs.at(-1)! > last, 'the feed went on past the move');
-    // eslint-disable-next-line no-console
     console.log(
       `      slot ${slot} moved ${moved.fromPort} -> ${newOwner}: ${seqs.length} events, ` +
         `${filled.length} lost by pub/sub in the move and delivered by gap fill ` +
