@@ -96,15 +96,21 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
   }
 
   /** Appends to the real feed cache and publishes each event, one after another, until stopped. */
-  function publishSteadily(cache: FeedCache, publisher: FeedPublisher, broadcasterId: string) {
+  function publishSteadily(
+    cache: FeedCache,
+    publisher: FeedPublisher,
+    broadcasterId: string,
+    pauseMs = 2,
+  ) {
     let stopped = false;
     const published: number[] = [];
     const done = (async () => {
       for (let n = 0; !stopped; n++) {
-        const entry = await cache.append(makeEvent(broadcasterId, n), null);
+        const entry = await append(cache, makeEvent(broadcasterId, n));
         await publisher.publish([{ broadcasterId, seq: entry.seq, event: entry.event }]);
         published.push(entry.seq);
-        await sleep(2);
+        if (pauseMs > 0) await sleep(pauseMs);
+        else await new Promise((resolve) => setImmediate(resolve));
       }
     })();
     return {
@@ -177,9 +183,14 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
     };
   }
 
-  /** The seqs of a viewer's events, given the seq each published event id got. */
-  const seqsOf = async (cache: FeedCache, broadcasterId: string, events: StreamEvent[]) =>
-    Promise.all(events.map(async (e) => (await cache.seqOf(broadcasterId, e.id)) ?? -1));
+  /** The seq the feed cache gave each event this test appended (its index forgets old ones). */
+  const seqById = new Map<string, number>();
+  const append = async (cache: FeedCache, event: StreamEvent) => {
+    const entry = await cache.append(event, null);
+    seqById.set(entry.event.id, entry.seq);
+    return entry;
+  };
+  const seqsOf = (events: StreamEvent[]) => events.map((e) => seqById.get(e.id) ?? -1);
 
   const assertUnbrokenRun = (seqs: number[], what: string) => {
     assert.ok(seqs.length > 0, `${what}: saw events`);
@@ -306,12 +317,12 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
         // Everything cached by now reaches the viewer: none was lost at the subscribe.
         const upTo = await cache.currentSeq(streamer);
         await waitUntil(
-          async () => ((await seqsOf(cache, streamer, seen.slice(-1)))[0] ?? -1) >= upTo,
+          () => (seqsOf(seen.slice(-1))[0] ?? -1) >= upTo,
           5000,
           `round ${round} to catch up with seq ${upTo}`,
         );
         node.leave(streamer);
-        const seqs = await seqsOf(cache, streamer, seen);
+        const seqs = seqsOf(seen);
         assertUnbrokenRun(seqs, `round ${round}`);
         assert.ok(seqs.length > 10, `round ${round} got live events beyond its backlog of 10`);
         await sleep(20);
@@ -323,6 +334,30 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
     assert.equal(node.gapFills(), 0, 'gap fills');
   });
 
+  it('subscribes a first watcher of a streamer whose slot moved since the node last looked', async () => {
+    const [streamer, neighbour] = (await streamersOnDistinctMasters(2)) as [string, string];
+    const command = commandClient();
+    const cache = createFeedCache(command, prefix);
+    const node = startNode(subscriberClient(), cache);
+    // The node knows the cluster (and holds a subscriber connection) before the slot moves.
+    await node.watch(neighbour, 'other-viewer');
+    const slot = await keySlot(masterPorts[0]!, feedChannel(prefix, streamer));
+    const owner = await ownerOf(masterPorts[0]!, slot);
+    await moveSlot(
+      masterPorts,
+      slot,
+      masterPorts.find((port) => port !== owner)!,
+    );
+
+    const seen = await node.watch(streamer, 'viewer');
+    const entry = await append(cache, makeEvent(streamer, 1));
+    await createFeedPublisher(command, prefix).publish([
+      { broadcasterId: streamer, seq: entry.seq, event: entry.event },
+    ]);
+    await waitUntil(() => seen.length === 1, 5000, 'the event after the move');
+    assert.equal(seen[0]!.id, entry.event.id);
+  });
+
   it('after the slot of a watched streamer moves to another master, later events arrive and the gap is filled, once each', async () => {
     const [streamer] = (await streamersOnDistinctMasters(1)) as [string];
     const channel = feedChannel(prefix, streamer);
@@ -332,7 +367,7 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
     const cache = createFeedCache(command, prefix);
     const node = startNode(subscriberClient(), cache);
     const seen = await node.watch(streamer, 'viewer');
-    const sending = publishSteadily(cache, createFeedPublisher(command, prefix), streamer);
+    const sending = publishSteadily(cache, createFeedPublisher(command, prefix), streamer, 0);
     let moved: { fromPort: number; keysMoved: number };
     let lastBeforeMove: number;
     try {
@@ -350,12 +385,12 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
     }
     const last = sending.published.at(-1)!;
     // Nothing follows the last publish: one more event makes the feed fill a gap at the end.
-    const extra = await cache.append(makeEvent(streamer, -1), null);
+    const extra = await append(cache, makeEvent(streamer, -1));
     await createFeedPublisher(command, prefix).publish([
       { broadcasterId: streamer, seq: extra.seq, event: extra.event },
     ]);
     await waitUntil(
-      async () => ((await seqsOf(cache, streamer, seen.slice(-1)))[0] ?? -1) === extra.seq,
+      () => (seqsOf(seen.slice(-1))[0] ?? -1) === extra.seq,
       10_000,
       `the viewer to reach seq ${extra.seq}`,
     );
@@ -366,7 +401,7 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
     assert.equal(await shardSubscribers(newOwner, channel), 1, 'resubscribed on the new owner');
     assert.equal(await shardSubscribers(moved.fromPort, channel), 0, 'and not on the old one');
 
-    const seqs = await seqsOf(cache, streamer, seen);
+    const seqs = seqsOf(seen);
     assertUnbrokenRun(seqs, 'the viewer');
     assert.equal(seqs.at(-1), extra.seq);
     const arrivedLive = new Set(node.live.map((n) => n.seq));
@@ -376,6 +411,11 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
       'live events after the move',
     );
     assert.ok(seqs.at(-1)! > last, 'the feed went on past the move');
+    // Published as fast as one client can: the move's gap is never empty, and what it lost falls
+    // inside the move and came from the cache.
+    assert.ok(filled.length > 0, 'pub/sub lost some events in the move');
+    assert.ok(filled.every((seq) => seq > lastBeforeMove! && seq <= last));
+    assert.ok(node.gapFills() > 0);
     console.log(
       `      slot ${slot} moved ${moved.fromPort} -> ${newOwner}: ${seqs.length} events, ` +
         `${filled.length} lost by pub/sub in the move and delivered by gap fill ` +
