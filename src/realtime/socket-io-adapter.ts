@@ -14,6 +14,12 @@ export function socketIoAdapter(pub: RedisClient, sub: RedisClient, prefix: stri
   if (pub instanceof Cluster !== sub instanceof Cluster) {
     throw new Error('The Socket.IO adapter needs two Cluster clients or two single-Redis ones');
   }
+  if (sub instanceof Cluster && !sub.options.shardedSubscribers) {
+    // Without it ioredis sends SSUBSCRIBE to one node of its choice, which answers MOVED.
+    throw new Error(
+      'A Cluster Socket.IO subscriber needs the ioredis option shardedSubscribers: true',
+    );
+  }
   return pub instanceof Cluster
     ? createShardedAdapter(pub, sub, {
         channelPrefix: socketIoKey(prefix),

@@ -11,6 +11,8 @@ import { createRealtimeTokens } from '../../src/shared/realtime-token.js';
 import type { WatchAck } from '../../src/shared/realtime-protocol.js';
 import { createFeedPublisher } from '../../src/workers/feed-publisher.js';
 import { createRealtimeServer, type RealtimeServer } from '../../src/realtime/realtime-server.js';
+import { createFeedSubscriptions } from '../../src/realtime/feed-subscriptions.js';
+import { socketIoAdapter } from '../../src/realtime/socket-io-adapter.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { waitUntil } from '../helpers/simulator.js';
 
@@ -76,6 +78,23 @@ describe('realtime nodes on a Redis Cluster', function () {
     return socket;
   }
 
+  /** Subscribers of a shard channel over all masters (each node counts its own). */
+  async function shardSubscribersOf(channel: string): Promise<number> {
+    const counts = await Promise.all(
+      (await cluster.masters()).map(async ({ port }) => {
+        const node = new Redis({ port });
+        try {
+          return Number(
+            ((await node.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1],
+          );
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+
   before(async () => {
     cluster = await startRedisCluster({ masters: 3 });
   });
@@ -132,7 +151,31 @@ describe('realtime nodes on a Redis Cluster', function () {
       ids,
     );
     assert.equal(idleReceived.length, 0);
+    // Only the watching node subscribed to the streamer's channel.
+    assert.equal(await shardSubscribersOf(`${prefix}:feed:{4242}:live`), 1);
     await publisherClient.del(...Object.values(feedKeys(prefix, '4242')));
+  });
+
+  it('refuses Cluster subscribers without shardedSubscribers, and a mix of client kinds', () => {
+    const nodes = cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
+    const plain = new Cluster(nodes, { lazyConnect: true });
+    const sharded = new Cluster(nodes, { lazyConnect: true, shardedSubscribers: true });
+    const single = new Redis({ lazyConnect: true });
+    const log = pino({ level: 'silent' });
+    assert.throws(
+      () =>
+        createFeedSubscriptions({
+          subscriber: plain,
+          prefix,
+          onNotifications: () => undefined,
+          log,
+        }),
+      /shardedSubscribers: true/,
+    );
+    assert.throws(() => socketIoAdapter(sharded, plain, prefix), /shardedSubscribers: true/);
+    assert.throws(() => socketIoAdapter(single, sharded, prefix), /two Cluster clients/);
+    assert.equal(typeof socketIoAdapter(plain, sharded, prefix), 'function');
+    for (const client of [plain, sharded, single]) client.disconnect();
   });
 
   it('carries Socket.IO’s own traffic between nodes over the sharded adapter', async () => {
@@ -152,29 +195,18 @@ describe('realtime nodes on a Redis Cluster', function () {
     const all = await one.server.io.fetchSockets();
     assert.deepEqual(all.map((s) => s.data.userId).sort(), ['viewer-1', 'viewer-2']);
     // Sharded, "static": both nodes on the namespace's one shard channel, none on plain channels.
+    assert.equal(await shardSubscribersOf(`${prefix}:socket.io#/#`), 2);
     const counts = await Promise.all(
       (await cluster.masters()).map(async ({ port }) => {
         const node = new Redis({ port });
         try {
-          const [, shard] = (await node.call(
-            'PUBSUB',
-            'SHARDNUMSUB',
-            `${prefix}:socket.io#/#`,
-          )) as [string, number];
           const plain = (await node.call('PUBSUB', 'CHANNELS', `${prefix}:*`)) as string[];
-          return { shard: Number(shard), plain: plain.length };
+          return plain.length;
         } finally {
           node.disconnect();
         }
       }),
     );
-    assert.equal(
-      counts.reduce((sum, c) => sum + c.shard, 0),
-      2,
-    );
-    assert.equal(
-      counts.reduce((sum, c) => sum + c.plain, 0),
-      0,
-    );
+    assert.deepEqual(counts, [0, 0, 0], 'no plain channels');
   });
 });
