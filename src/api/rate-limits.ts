@@ -18,7 +18,7 @@ export interface RateLimitOptions extends LimiterBase {
   apiMax: number;
 }
 
-/** express-rate-limit on the shared RedisClient store, with what every limit here has in common. */
+/** express-rate-limit on the shared Redis store, with what every limit here has in common. */
 function redisRateLimit(
   base: LimiterBase,
   scope: string,

@@ -15,7 +15,7 @@ const shutdown = createShutdown(log, config.shutdownTimeoutMs);
 
 const redisConnections = await openProcessRedis(config, 'realtime', log);
 const redis = redisConnections.connect('realtime', 'command');
-const subscriber = redisConnections.connect('realtime-sub', 'blocking');
+const subscriber = redisConnections.connect('realtime-sub', 'subscriber');
 const feedSubscriber = redisConnections.connect('realtime-feeds', 'subscriber');
 const metrics = createMetricsRegistry('realtime');
 registerDependencyHealth(metrics, [redisCheck(redis)]);

@@ -1,6 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
 import type { RedisClient } from '../shared/connections/redis.js';
 import type { Logger } from '../shared/logger.js';
 import type { FeedCache } from '../shared/feed/feed-cache.js';
@@ -9,7 +8,6 @@ import type { NotifyEventJob } from '../shared/queues.js';
 import {
   FEED_EVENT,
   FEED_EVENTS,
-  socketIoKey,
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '../shared/realtime-protocol.js';
@@ -19,6 +17,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { STREAMER_ROOM_PREFIX } from '../shared/rooms.js';
 import { createRoomFeeds } from './room-feeds.js';
 import { createFeedSubscriptions } from './feed-subscriptions.js';
+import { socketIoAdapter } from './socket-io-adapter.js';
 import { createViewerConnections } from './viewer-connections.js';
 import {
   leave,
@@ -30,11 +29,17 @@ import {
 } from './watch.handlers.js';
 
 export interface RealtimeDeps {
-  /** Fails fast, so that a watch is refused rather than left hanging while RedisClient is away. */
+  /** Fails fast, so that a watch is refused rather than left hanging while Redis is away. */
   redis: RedisClient;
-  /** Put in subscriber mode by the adapter; waits for RedisClient forever. */
+  /**
+   * Put in subscriber mode by the Socket.IO adapter; waits for Redis forever. A Cluster when
+   * `redis` is one (socket-io-adapter.ts), with `shardedSubscribers: true`.
+   */
   subscriber: RedisClient;
-  /** The streamers' feed channels (feed-subscriptions.ts): a subscriber connection of its own. */
+  /**
+   * The streamers' feed channels (feed-subscriptions.ts): a client of its own, not `subscriber`,
+   * whose adapter messages it would otherwise see. On a Cluster, `shardedSubscribers: true`.
+   */
   feedSubscriber: RedisClient;
   prefix: string;
   cache: FeedCache;
@@ -54,7 +59,7 @@ export interface RealtimeServer {
   close(): Promise<void>;
 }
 
-/** A Socket.IO node on the RedisClient adapter; every node delivers to its own sockets only. */
+/** A Socket.IO node on the Redis adapter; every node delivers to its own sockets only. */
 export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
   const log = deps.log.child({ scope: 'realtime' });
   const metricsEndpoint = deps.metrics && serveMetrics(deps.metrics.registry, deps.metrics.token);
@@ -81,7 +86,7 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
     path: '/socket.io',
     cors: { origin: deps.corsOrigin, credentials: true },
     maxHttpBufferSize: 16 * 1024,
-    adapter: createAdapter(deps.redis, deps.subscriber, { key: socketIoKey(deps.prefix) }),
+    adapter: socketIoAdapter(deps.redis, deps.subscriber, deps.prefix),
   });
   io.of('/').adapter.on('error', (error: Error) =>
     log.error({ err: error }, `Socket.IO adapter: ${error.message}`),

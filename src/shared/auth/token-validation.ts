@@ -65,7 +65,7 @@ export async function validateUserTokens(
   return result;
 }
 
-/** Runs the validation now and hourly, on one web node at a time (a RedisClient lock). */
+/** Runs the validation now and hourly, on one web node at a time (a Redis lock). */
 export function scheduleUserTokenValidation(
   options: TokenValidationOptions,
   everyMs = 3600_000,

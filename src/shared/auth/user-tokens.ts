@@ -34,7 +34,7 @@ export function createUserTokens(redis: RedisClient, prefix: string) {
       await redis.set(tokenKey(userId), JSON.stringify(token));
     },
     users: () => redis.smembers(usersKey),
-    /** Ends every session of the user (their RedisClient session records) and forgets the token. */
+    /** Ends every session of the user (their Redis session records) and forgets the token. */
     async endSessions(userId: string): Promise<number> {
       const sessions = await redis.smembers(sessionsKey(userId));
       await redis
