@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../../src/shared/connections/redis.js';
+import { onCluster, sharedTestCluster } from './topology.js';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { Queue, type Job, type JobType } from 'bullmq';
 import type { StreamEvent } from '../../src/shared/events/event.js';
@@ -39,7 +41,8 @@ export interface Stack {
   webhookUrl: string;
   realtimeUrls: string[];
   processes: Map<string, RunningProcess>;
-  redis: Redis;
+  /** The stack's Redis: a Cluster client under TEST_REDIS_TOPOLOGY=cluster. */
+  redis: RedisClient;
   knex: Awaited<ReturnType<typeof createTestDatabase>>['knex'];
   start(name: string): Promise<RunningProcess>;
   /**
@@ -80,15 +83,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase();
   const prefix = `t${randomBytes(5).toString('hex')}`;
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
-  const queueShards = Number(options.env?.QUEUE_SHARDS ?? DEFAULT_QUEUE_SHARDS.single);
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const cluster = onCluster && !options.redisUrl ? await sharedTestCluster() : undefined;
+  const queueShards = Number(
+    options.env?.QUEUE_SHARDS ??
+      (cluster ? DEFAULT_QUEUE_SHARDS.cluster : DEFAULT_QUEUE_SHARDS.single),
+  );
+  const redis: RedisClient = cluster
+    ? new Cluster(
+        cluster.nodes.map(({ port }) => ({ host: '127.0.0.1', port })),
+        {
+          redisOptions: { maxRetriesPerRequest: null },
+        },
+      )
+    : new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined); // outages are the point of some tests; the assertions speak
   const ports = { web: await freePort(), rt1: await freePort(), rt2: await freePort() };
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     DATABASE_URL: options.databaseUrl?.(database.url) ?? database.url,
-    REDIS_URL: redisUrl,
+    ...(cluster ? { REDIS_CLUSTER_NODES: cluster.seedNodes } : { REDIS_URL: redisUrl }),
     REDIS_PREFIX: prefix,
     TWITCH_EVENTSUB_SECRET: EVENTSUB_SECRET,
     SESSION_SECRET,
