@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/connections/redis.js';
 
 // Forget what left the window, then count `member` once: a streamer this viewer already brought
 // in today costs nothing more. Returns { allowed, retryAfterMs, added }.
@@ -16,7 +16,7 @@ redis.call('PEXPIRE', KEYS[1], window)
 return { 1, 0, 1 }
 `;
 
-type BudgetRedis = Redis & {
+type BudgetRedis = RedisClient & {
   reserveNewStreamer(
     key: string,
     now: number,
@@ -36,7 +36,7 @@ export const NEW_STREAMER_WINDOW_MS = 24 * 3600_000;
  * subscriptions do not exist yet, so that choosing them makes streamfeed create some. Counted in
  * Redis (`<prefix>:favorite:new:<userId>`, one member per streamer), atomically across nodes.
  */
-export function createNewStreamerBudget(redis: Redis, prefix: string, perDay: number) {
+export function createNewStreamerBudget(redis: RedisClient, prefix: string, perDay: number) {
   if (!('reserveNewStreamer' in redis)) {
     redis.defineCommand('reserveNewStreamer', { numberOfKeys: 1, lua: RESERVE });
   }

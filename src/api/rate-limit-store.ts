@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/connections/redis.js';
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 
 // One round trip per request: start the window on the first hit, count the rest.
@@ -12,7 +12,7 @@ end
 return { hits, ttl }
 `;
 
-type RateLimitRedis = Redis & {
+type RateLimitRedis = RedisClient & {
   rateLimitIncrement(key: string, windowMs: number): Promise<[number, number]>;
 };
 
@@ -22,7 +22,7 @@ type RateLimitRedis = Redis & {
  * ioredis script command falls back from EVALSHA to EVAL by itself, so a restart of Redis or of
  * `web` in any order just works.
  */
-export function createRedisRateLimitStore(redis: Redis, keyPrefix: string): Store {
+export function createRedisRateLimitStore(redis: RedisClient, keyPrefix: string): Store {
   if (!('rateLimitIncrement' in redis)) {
     redis.defineCommand('rateLimitIncrement', { numberOfKeys: 1, lua: INCREMENT });
   }

@@ -1,11 +1,11 @@
 import { rateLimit, type Options, type RateLimitRequestHandler } from 'express-rate-limit';
 import type { Request } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/connections/redis.js';
 import type { Logger } from '../shared/logger.js';
 import { createRedisRateLimitStore } from './rate-limit-store.js';
 
 interface LimiterBase {
-  redis: Redis;
+  redis: RedisClient;
   redisPrefix: string;
   windowSeconds: number;
   log: Logger;

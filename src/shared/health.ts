@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connections/redis.js';
 import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
 import { listen } from './listen.js';
@@ -17,7 +17,7 @@ const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<
     }),
   ]);
 
-export const redisCheck = (redis: Redis, name = 'redis'): ReadinessCheck => ({
+export const redisCheck = (redis: RedisClient, name = 'redis'): ReadinessCheck => ({
   name,
   check: () => redis.ping(),
 });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/connections/redis.js';
 
 /** How many rejected callbacks are kept, newest first, and how much of each body. */
 export const REJECTED_KEPT = 200;
@@ -24,7 +24,7 @@ export interface RejectedCallbacks {
  * Signed callbacks that cannot be processed (not JSON, nested too deep, not EventSub), kept in a
  * capped Redis list `<prefix>:webhooks:rejected` for an operator to inspect; see OPERATIONS.md.
  */
-export function createRejectedCallbacks(redis: Redis, prefix: string): RejectedCallbacks {
+export function createRejectedCallbacks(redis: RedisClient, prefix: string): RejectedCallbacks {
   const key = `${prefix}:webhooks:rejected`;
   return {
     async keep(callback) {

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connections/redis.js';
 import type { Logger } from '../logger.js';
 import type { UserTokens } from './user-tokens.js';
 
 export interface TokenValidationOptions {
   tokens: UserTokens;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   authUrl: string;
   clientId: string;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connections/redis.js';
 import { canonicalJson } from './canonical-json.js';
 
 const digest = (text: string): string =>
@@ -36,7 +36,7 @@ export interface EventIdentity {
  * Gives every delivery of one Twitch event the same id: a retry keeps its message id, and a
  * re-send with a new message id (twitchdev/issues#918) keeps its content.
  */
-export function createEventIdentity(redis: Redis, prefix: string, windowSeconds: number) {
+export function createEventIdentity(redis: RedisClient, prefix: string, windowSeconds: number) {
   return async function identify(input: EventIdentityInput): Promise<EventIdentity> {
     const content = digest(`${input.broadcasterId}\n${input.type}\n${canonicalJson(input.event)}`);
     if (hasOccurrenceIdentity(input.event)) return { id: `ev_${content}`, duplicateContent: false };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connections/redis.js';
 import type { StreamEvent } from '../events/event.js';
 import { CACHED_EVENTS, INDEXED_EVENTS, feedKeys } from './feed-keys.js';
 
@@ -53,7 +53,7 @@ export interface FeedCache {
   currentSeq(broadcasterId: string): Promise<number>;
 }
 
-export function createFeedCache(redis: Redis, prefix: string): FeedCache {
+export function createFeedCache(redis: RedisClient, prefix: string): FeedCache {
   redis.defineCommand('sfFeedAppend', { numberOfKeys: 4, lua: APPEND_SCRIPT });
   const append = (
     redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>

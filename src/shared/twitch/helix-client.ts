@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connections/redis.js';
 
 export class TwitchApiError extends Error {
   constructor(
@@ -42,7 +42,7 @@ export interface HelixClientOptions {
   clientId: string;
   clientSecret: string;
   /** Shares the app access token between processes; without it each process gets its own. */
-  redis?: Redis;
+  redis?: RedisClient;
   redisPrefix?: string;
   /** Longest wait for a refilled rate-limit bucket before giving up. */
   maxRateLimitWaitMs?: number;
