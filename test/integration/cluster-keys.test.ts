@@ -63,7 +63,7 @@ describe('streamfeed’s Redis keys on a three-master Redis Cluster', function (
 
   /** The master (host:port) that serves `key`'s slot. */
   const masterOf = async (key: string): Promise<string> => {
-    const slot = (await client.cluster('KEYSLOT', key));
+    const slot = await client.cluster('KEYSLOT', key);
     return client.slots[slot]![0]!;
   };
   /** `count` names made by `name(i)` whose keys (`key(name)`) lie on every master in turn. */
