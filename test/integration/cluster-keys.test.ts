@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
+import passport from 'passport';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { pino } from 'pino';
@@ -12,6 +13,7 @@ import {
   validateUserTokens,
 } from '../../src/shared/auth/token-validation.js';
 import { createSessionStore, sessionMiddleware } from '../../src/api/auth/session.middleware.js';
+import { twitchLoginRoutes } from '../../src/api/auth/twitch-login.routes.js';
 import { createRedisRateLimitStore } from '../../src/api/rate-limit-store.js';
 import { createNewStreamerBudget } from '../../src/api/new-streamer-budget.js';
 import {
@@ -30,6 +32,7 @@ import type { EventSubCallbackJob } from '../../src/shared/queues.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { deleteKeys } from '../helpers/redis.js';
 import { SIM_CLIENT, startSimulator, type RunningSimulator } from '../helpers/simulator.js';
+import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
 import { followPayload, loadPayloads, notificationBody } from '../helpers/twitch.js';
 
 const silent = pino({ level: 'silent' });
@@ -85,15 +88,18 @@ describe('streamfeed’s Redis keys on a three-master Redis Cluster', function (
   const sessionKey = (sid: string) => `${prefix}:sess:${sid}`;
 
   it('the keys of one login lie in different slots, so one MULTI could not hold them', async () => {
-    const userId = '9000';
-    const keys = [
+    const keysOf = (userId: string) => [
       `${prefix}:user:${userId}:token`,
       `${prefix}:user:${userId}:sessions`,
       `${prefix}:users-with-tokens`,
     ];
-    assert.ok(new Set(await Promise.all(keys.map(masterOf))).size > 1, 'on more than one master');
+    // A user whose keys lie on two masters or three, as most do (so ioredis refuses the MULTI
+    // itself, and the CROSSSLOT count below stays the servers' own).
+    let userId = 9000;
+    while (new Set(await Promise.all(keysOf(String(userId)).map(masterOf))).size < 2) userId++;
+    const keys = keysOf(String(userId));
     await assert.rejects(
-      client.multi().set(keys[0]!, '{}').sadd(keys[1]!, 's').sadd(keys[2]!, userId).exec(),
+      client.multi().set(keys[0]!, '{}').sadd(keys[1]!, 's').sadd(keys[2]!, String(userId)).exec(),
       /CROSSSLOT|same slots|EXECABORT/,
     );
   });
@@ -166,6 +172,87 @@ describe('streamfeed’s Redis keys on a three-master Redis Cluster', function (
     assert.equal(all.length, 10);
     await promisify(store.clear.bind(store))();
     assert.equal(await length(), 0);
+  });
+
+  it('logs a viewer in through Twitch on the Cluster, and no session outlives a failed remember', async () => {
+    const own = `${prefix}:login`;
+    const tokens = createUserTokens(client, own);
+    let rememberFails = false;
+    const app = express();
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const webUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const twitch = await startSimulator({ redirectUri: `${webUrl}/auth/twitch/callback` });
+    try {
+      app.use(
+        sessionMiddleware({
+          redis: client,
+          prefix: own,
+          secret: 's'.repeat(32),
+          publicUrl: webUrl,
+        }),
+        passport.initialize(),
+        passport.session() as RequestHandler,
+      );
+      app.use(
+        '/auth',
+        twitchLoginRoutes({
+          ...SIM_CLIENT,
+          authUrl: `${twitch.url}/oauth2`,
+          apiUrl: `${twitch.url}/helix`,
+          publicUrl: webUrl,
+          tokens: {
+            ...tokens,
+            remember: (...args) =>
+              rememberFails
+                ? Promise.reject(new Error('a master is away'))
+                : tokens.remember(...args),
+          },
+          saveUser: () => Promise.resolve(),
+          onChannelConnected: () => Promise.resolve(),
+          streamerScopes: [],
+          log: silent,
+        }),
+      );
+      app.get('/whoami', (req, res) => {
+        res.json({ user: (req.user as { id?: string } | undefined)?.id ?? null });
+      });
+      // In place of the app's error middleware, which this test does not mount.
+      app.use((_error: unknown, _req: unknown, res: express.Response, _next: unknown) => {
+        res.status(500).end();
+      });
+      const whoami = async (browser: Browser) =>
+        ((await (await browser.get(`${webUrl}/whoami`)).json()) as { user: string | null }).user;
+      const sessionIds = async () => {
+        const ids: string[] = [];
+        for await (const keys of scanKeys(client, `${own}:sess:*`)) ids.push(...keys);
+        return ids.map((key) => key.slice(`${own}:sess:`.length));
+      };
+
+      const viewer = twitch.state.addUser('cluster_viewer');
+      const browser = await logInThroughSimulator(webUrl, 'cluster_viewer');
+      assert.equal(await whoami(browser), viewer.id);
+      const [sid] = await sessionIds();
+      assert.ok(sid, 'the session is in Redis');
+      assert.deepEqual(await client.smembers(`${own}:user:${viewer.id}:sessions`), [sid]);
+      assert.deepEqual(await tokens.users(), [viewer.id]);
+      assert.ok((await tokens.get(viewer.id))?.accessToken);
+
+      rememberFails = true;
+      const unlucky = twitch.state.addUser('cluster_unlucky');
+      const failed = new Browser();
+      await assert.rejects(logInThroughSimulator(webUrl, 'cluster_unlucky', failed), /failed: 500/);
+      assert.equal(await whoami(failed), null, 'not logged in');
+      assert.deepEqual(await sessionIds(), [sid], 'no untracked session was left');
+      assert.deepEqual(await tokens.users(), [viewer.id]);
+      assert.equal(await tokens.get(unlucky.id), null);
+
+      assert.equal(await tokens.endSessions(viewer.id), 1);
+      assert.equal(await whoami(browser), null, 'ending the sessions logs the viewer out');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await twitch.close();
+    }
   });
 
   it('validates user tokens, ending a revoked one’s sessions, and takes the lock once', async () => {
