@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RedisClient } from './connections/redis.js';
+import { isCluster } from './connections/scan-keys.js';
 import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
 import { listen } from './listen.js';
@@ -19,7 +20,9 @@ const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 export const redisCheck = (redis: RedisClient, name = 'redis'): ReadinessCheck => ({
   name,
-  check: () => redis.ping(),
+  // A Cluster client's PING reaches one node at random; every slot needs its master to answer.
+  check: () =>
+    isCluster(redis) ? Promise.all(redis.nodes('master').map((node) => node.ping())) : redis.ping(),
 });
 
 export const databaseCheck = (knex: Knex): ReadinessCheck => ({

@@ -28,6 +28,7 @@ import { createHelixClient } from '../../src/shared/twitch/helix-client.js';
 import { runFailedJobs } from '../../src/ops/failed-jobs.js';
 import { queueDashboard } from '../../src/api/admin/queue-dashboard.js';
 import { scanKeys } from '../../src/shared/connections/scan-keys.js';
+import { readiness, redisCheck } from '../../src/shared/health.js';
 import type { EventSubCallbackJob } from '../../src/shared/queues.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { deleteKeys } from '../helpers/redis.js';
@@ -555,5 +556,35 @@ describe('streamfeed’s Redis keys on a three-master Redis Cluster', function (
     for (let i = 1; (await masterOf(b)) !== (await masterOf(a)); i++) b = `${prefix}:y${i}`;
     await assert.rejects(client.mget(a, b), /CROSSSLOT/);
     assert.equal(await crossSlotErrors(), 1);
+  });
+});
+
+describe('readiness on a Redis Cluster', function () {
+  this.timeout(60_000);
+  let cluster: RedisCluster;
+  let client: Cluster;
+
+  before(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+    client = cluster.client();
+  });
+  after(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+  });
+
+  it('is ready while every master answers, and down once one is gone', async () => {
+    await client.set('warm-up', '1');
+    assert.deepEqual(await readiness([redisCheck(client)], 1500), {
+      ok: true,
+      checks: { redis: 'ok' },
+    });
+    const [victim] = await cluster.masters();
+    await cluster.kill(victim!.port);
+    // Most PINGs land on a live master: one of them answering would not make the slots servable.
+    assert.deepEqual(await readiness([redisCheck(client)], 1500), {
+      ok: false,
+      checks: { redis: 'down' },
+    });
   });
 });
