@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Cluster } from 'ioredis';
 import type { RedisClient } from './connections/redis.js';
+import { isCluster } from './connections/scan-keys.js';
 import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
 import { listen } from './listen.js';
@@ -19,8 +21,36 @@ const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 export const redisCheck = (redis: RedisClient, name = 'redis'): ReadinessCheck => ({
   name,
-  check: () => redis.ping(),
+  check: () => (isCluster(redis) ? pingEveryMaster(redis) : redis.ping()),
 });
+
+/**
+ * A Cluster client's own PING reaches one node at random, and a master that went away drops out
+ * of its pool while its slots still point at it: so every slot's master must be in the pool, and
+ * every master must answer. Nothing else reloads the slots while no command fails (ioredis has no
+ * periodic refresh by default), so a check that finds a master missing reloads them once, which
+ * is how readiness comes back after a replica took over.
+ */
+async function pingEveryMaster(cluster: Cluster): Promise<void> {
+  if (unreachableMaster(cluster) !== null) {
+    await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+  }
+  const missing = unreachableMaster(cluster);
+  if (missing !== null) throw new Error(`Redis Cluster master ${missing} is not reachable`);
+  await Promise.all(cluster.nodes('master').map((node) => node.ping()));
+}
+
+/** The first slot owner the client has no connection to, or null when every slot has one. */
+function unreachableMaster(cluster: Cluster): string | null {
+  const pooled = new Set(
+    cluster.nodes('master').map((node) => `${node.options.host}:${node.options.port}`),
+  );
+  for (let slot = 0; slot < 16384; slot++) {
+    const owner = cluster.slots[slot]?.[0];
+    if (!owner || !pooled.has(owner)) return owner ?? `of slot ${slot}`;
+  }
+  return null;
+}
 
 export const databaseCheck = (knex: Knex): ReadinessCheck => ({
   name: 'postgres',

@@ -1,9 +1,8 @@
-import type { RedisClient } from '../shared/connections/redis.js';
 import type { Knex } from 'knex';
 import type { Registry } from 'prom-client';
 import type { ConfigFor } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
-import { reportErrors } from '../shared/connections/redis.js';
+import { reportErrors, type RedisClient } from '../shared/connections/redis.js';
 import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
 import { createHelixClient, type SubscriptionCost } from '../shared/twitch/helix-client.js';
 import { createSubscriptionStore } from '../shared/db/subscription-store.js';

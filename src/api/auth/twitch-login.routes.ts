@@ -130,7 +130,12 @@ export function twitchLoginRoutes(options: TwitchLoginOptions): Router {
           const remember = token
             ? options.tokens.remember(user.id, token, req.sessionID)
             : Promise.resolve();
-          remember.then(() => res.redirect('/'), next);
+          // passport has saved the session already: one whose token could not be tracked must
+          // not stay logged in, since no validation would ever end it.
+          remember.then(
+            () => res.redirect('/'),
+            (error: unknown) => req.session.destroy(() => next(error)),
+          );
         });
       },
     ) as RequestHandler;

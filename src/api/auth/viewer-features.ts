@@ -1,10 +1,9 @@
 import express, { Router, type RequestHandler } from 'express';
 import passport from 'passport';
-import type { RedisClient } from '../../shared/connections/redis.js';
 import type { Knex } from 'knex';
 import type { ConfigFor } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { reportErrors } from '../../shared/connections/redis.js';
+import { reportErrors, type RedisClient } from '../../shared/connections/redis.js';
 import { QUEUES, createQueue } from '../../shared/queues.js';
 import { queueEnsureSubscriptions } from '../../shared/subscription-jobs.js';
 import { STREAMER_MODE_SCOPES } from '../../shared/twitch/subscription-plan.js';

@@ -1,6 +1,5 @@
 import { processedMessageKey } from '../../shared/events/processed-messages.js';
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { RedisClient } from '../../shared/connections/redis.js';
 import { z } from 'zod';
 import type { ProcessorMetrics } from '../pipeline-metrics.js';
 import type { Logger } from '../../shared/logger.js';
@@ -9,6 +8,7 @@ import type { IdentifyEvent } from '../../shared/events/event-identity.js';
 import type { EventDraft } from '../../shared/events/event.js';
 import { normalizeEvent } from '../../shared/events/normalize.js';
 import { sanitizeText } from '../../shared/events/sanitize.js';
+import type { RedisClient } from '../../shared/connections/redis.js';
 import type { EventSubCallbackJob, NotifyEventJob, PersistEventJob } from '../../shared/queues.js';
 
 const subscriptionSchema = z.object({
