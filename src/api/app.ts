@@ -22,6 +22,8 @@ export interface WebDeps {
   eventSubSecret: string;
   webhookBodyLimit: number;
   callbacks: ShardedQueue;
+  /** REDIS_ACK_REPLICAS: see EventSubIntakeDeps. */
+  confirmReplicated?: (queueKey: string) => Promise<void>;
   /** See EventSubIntakeDeps. */
   isProcessed: (messageId: string) => Promise<boolean>;
   rejectedCallbacks: RejectedCallbacks;
@@ -73,6 +75,7 @@ export function createWebApp(deps: WebDeps): WebHandler {
     isProcessed: deps.isProcessed,
     rejected: deps.rejectedCallbacks,
     log: deps.log.child({ scope: 'api' }),
+    ...(deps.confirmReplicated ? { confirmReplicated: deps.confirmReplicated } : {}),
   });
   const app = createExpressApp(deps);
   const handle = (req: IncomingMessage, res: ServerResponse) => {

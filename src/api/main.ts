@@ -17,6 +17,7 @@ import { createRateLimits } from './rate-limits.js';
 import { createRejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { processedMessageKey } from '../shared/events/processed-messages.js';
 import { createDrain } from './drain.js';
+import { createReplicaAck } from './webhooks/replica-ack.js';
 import {
   createMetricsRegistry,
   registerDependencyHealth,
@@ -55,6 +56,15 @@ const app = createWebApp({
   eventSubSecret: config.twitch.eventSubSecret,
   webhookBodyLimit: config.webhook.bodyLimit,
   callbacks,
+  ...(config.webhook.ackReplicas > 0
+    ? {
+        confirmReplicated: createReplicaAck(
+          redis,
+          config.webhook.ackReplicas,
+          config.webhook.ackTimeoutMs,
+        ),
+      }
+    : {}),
   // Not ready yet (or away): not known as processed; the enqueue then answers 202 or 503.
   isProcessed: async (messageId) =>
     redis.status === 'ready' &&

@@ -94,6 +94,8 @@ const envSchema = z.object({
   TWITCH_AUTH_URL: urlOf(['http:', 'https:']).default('https://id.twitch.tv/oauth2'),
   TWITCH_API_URL: urlOf(['http:', 'https:']).default('https://api.twitch.tv/helix'),
   WEBHOOK_BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(1024 * 1024),
+  REDIS_ACK_REPLICAS: int(0, 5).default(0),
+  REDIS_ACK_TIMEOUT_MS: int(10, 10_000).default(1000),
   EVENT_RETENTION_MONTHS: int(1, 120).default(6),
   DEDUPE_WINDOW_SECONDS: int(60, 7 * 86400)
     // Twitch resends within minutes; each key costs Redis memory at the webhook rate.
@@ -207,7 +209,11 @@ export interface Config {
   };
   /** Set whenever the process's role needs it (ConfigFor says so). */
   session: { secret: string | undefined };
-  webhook: { bodyLimit: number };
+  /**
+   * `ackReplicas`: replicas a queued callback must reach (WAIT, for at most `ackTimeoutMs`)
+   * before `web` answers 202; 0 answers once the master has it.
+   */
+  webhook: { bodyLimit: number; ackReplicas: number; ackTimeoutMs: number };
   events: { retentionMonths: number; dedupeWindowSeconds: number };
   workers: { processorConcurrency: number; emitterConcurrency: number; lockMs: number };
   subscriptions: { idleMs: number; reconcileIntervalMs: number };
@@ -366,7 +372,11 @@ export function loadConfig<R extends ProcessRole>(
       apiUrl: withoutTrailingSlash(e.TWITCH_API_URL),
     },
     session: { secret: e.SESSION_SECRET },
-    webhook: { bodyLimit: e.WEBHOOK_BODY_LIMIT },
+    webhook: {
+      bodyLimit: e.WEBHOOK_BODY_LIMIT,
+      ackReplicas: e.REDIS_ACK_REPLICAS,
+      ackTimeoutMs: e.REDIS_ACK_TIMEOUT_MS,
+    },
     events: {
       retentionMonths: e.EVENT_RETENTION_MONTHS,
       dedupeWindowSeconds: e.DEDUPE_WINDOW_SECONDS,

@@ -6,7 +6,9 @@ import { Redis } from 'ioredis';
 import { freePort } from './processes.js';
 
 /** A redis-server of the test's own, with append-only persistence, that the test may stop. */
-export async function startPrivateRedis(options: { appendfsync?: 'always' | 'everysec' } = {}) {
+export async function startPrivateRedis(
+  options: { appendfsync?: 'always' | 'everysec'; args?: string[] } = {},
+) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sf-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -28,6 +30,7 @@ export async function startPrivateRedis(options: { appendfsync?: 'always' | 'eve
         options.appendfsync ?? 'always',
         '--save',
         '',
+        ...(options.args ?? []),
       ],
       { stdio: 'ignore' },
     );
@@ -62,6 +65,7 @@ export async function startPrivateRedis(options: { appendfsync?: 'always' | 'eve
   await start();
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     start,
     stop,
     async destroy() {

@@ -28,6 +28,11 @@ export interface EventSubIntakeDeps {
   now?: () => number;
   /** How long to wait for Redis before telling Twitch to retry. */
   enqueueTimeoutMs?: number;
+  /**
+   * With REDIS_ACK_REPLICAS: resolves once replicas of the queue's master have the job just
+   * added (`queueKey` is one of the queue's keys), and rejects when too few do in time.
+   */
+  confirmReplicated?: (queueKey: string) => Promise<void>;
 }
 
 export const EVENTSUB_CALLBACK_PATH = '/webhooks/twitch';
@@ -194,8 +199,9 @@ export function createEventSubIntake(
     // batched together and mostly arrive in order. A Twitch retry has the same streamer and
     // message id, so it meets its first delivery's job id in the same queue and is a no-op. A
     // body without a streamer (user.authorization.*) goes by message id, which is as stable.
+    const queue = deps.callbacks.for(read.streamerId ?? messageId);
     const job = enqueue(
-      deps.callbacks.for(read.streamerId ?? messageId),
+      queue,
       JOBS.eventSubCallback,
       {
         messageId,
@@ -218,6 +224,19 @@ export function createEventSubIntake(
         `Could not queue EventSub message ${messageId}; answering 503 so Twitch retries`,
       );
       throw unavailable('Cannot queue the message right now; please retry');
+    }
+    if (deps.confirmReplicated) {
+      try {
+        await deps.confirmReplicated(queue.toKey('id'));
+      } catch (error) {
+        // Queued, but it could vanish with its master: Twitch retries, and the retry meets the
+        // same job id (or the processed mark) and is a no-op.
+        log().warn(
+          { err: error },
+          `EventSub message ${messageId} is queued but not yet on a replica: ${(error as Error).message}; answering 503 so Twitch retries`,
+        );
+        throw unavailable('The message is not yet replicated; please retry', 1);
+      }
     }
     answer(res, 202, messageType === MESSAGE_TYPES.revocation ? 'revocation' : 'accepted');
   }
