@@ -17,7 +17,7 @@ import { createRateLimits } from './rate-limits.js';
 import { createRejectedCallbacks } from './webhooks/rejected-callbacks.js';
 import { processedMessageKey } from '../shared/events/processed-messages.js';
 import { createDrain } from './drain.js';
-import { createReplicaAck } from './webhooks/replica-ack.js';
+import { createReplicaAck } from '../shared/connections/replica-ack.js';
 import {
   createMetricsRegistry,
   registerDependencyHealth,
@@ -56,12 +56,12 @@ const app = createWebApp({
   eventSubSecret: config.twitch.eventSubSecret,
   webhookBodyLimit: config.webhook.bodyLimit,
   callbacks,
-  ...(config.webhook.ackReplicas > 0
+  ...(config.redis.ackReplicas > 0
     ? {
         confirmReplicated: createReplicaAck(
           redis,
-          config.webhook.ackReplicas,
-          config.webhook.ackTimeoutMs,
+          config.redis.ackReplicas,
+          config.redis.ackTimeoutMs,
         ),
       }
     : {}),

@@ -162,6 +162,12 @@ export interface RedisConfig {
   queueShards: number;
   /** The shards this processor or emitter works, ascending: WORKER_SHARDS, or all of them. */
   workerShards: readonly number[];
+  /**
+   * Replicas that must have a write before it counts (REDIS_ACK_REPLICAS; WAIT for at most
+   * `ackTimeoutMs`): see connections/replica-ack.ts. 0: the master's word is enough.
+   */
+  ackReplicas: number;
+  ackTimeoutMs: number;
 }
 
 /** `0-2,5` -> [0, 1, 2, 5]; every number below `shards`, or the problem. */
@@ -209,11 +215,7 @@ export interface Config {
   };
   /** Set whenever the process's role needs it (ConfigFor says so). */
   session: { secret: string | undefined };
-  /**
-   * `ackReplicas`: replicas a queued callback must reach (WAIT, for at most `ackTimeoutMs`)
-   * before `web` answers 202; 0 answers once the master has it.
-   */
-  webhook: { bodyLimit: number; ackReplicas: number; ackTimeoutMs: number };
+  webhook: { bodyLimit: number };
   events: { retentionMonths: number; dedupeWindowSeconds: number };
   workers: { processorConcurrency: number; emitterConcurrency: number; lockMs: number };
   subscriptions: { idleMs: number; reconcileIntervalMs: number };
@@ -363,6 +365,8 @@ export function loadConfig<R extends ProcessRole>(
       },
       queueShards,
       workerShards: workerShards as number[],
+      ackReplicas: e.REDIS_ACK_REPLICAS,
+      ackTimeoutMs: e.REDIS_ACK_TIMEOUT_MS,
     },
     twitch: {
       clientId: e.TWITCH_CLIENT_ID,
@@ -372,11 +376,7 @@ export function loadConfig<R extends ProcessRole>(
       apiUrl: withoutTrailingSlash(e.TWITCH_API_URL),
     },
     session: { secret: e.SESSION_SECRET },
-    webhook: {
-      bodyLimit: e.WEBHOOK_BODY_LIMIT,
-      ackReplicas: e.REDIS_ACK_REPLICAS,
-      ackTimeoutMs: e.REDIS_ACK_TIMEOUT_MS,
-    },
+    webhook: { bodyLimit: e.WEBHOOK_BODY_LIMIT },
     events: {
       retentionMonths: e.EVENT_RETENTION_MONTHS,
       dedupeWindowSeconds: e.DEDUPE_WINDOW_SECONDS,

@@ -26,6 +26,7 @@ import { startWorkerHealth } from './worker-health.js';
 import { createWorker } from './worker-runtime.js';
 import { startSubscriptionWorkers } from './subscription-workers.js';
 import { startLegacyDrain } from './legacy-queues.js';
+import { createReplicaAck } from '../shared/connections/replica-ack.js';
 import { createUserTokens } from '../shared/auth/user-tokens.js';
 import { createEventSubCallbackProcessor } from './processors/eventsub-callback.processor.js';
 import { createPersistEventsProcessor } from './processors/persist-event.processor.js';
@@ -85,6 +86,11 @@ const processorMetrics = createProcessorMetrics(metrics);
 const identify = createEventIdentity(redis, prefix, config.events.dedupeWindowSeconds);
 const cache = createFeedCache(redis, prefix);
 const revocations = createSubscriptionStore(knex);
+// REDIS_ACK_REPLICAS: a callback job completes only once what it wrote is on the replicas.
+const confirmReplicated =
+  config.redis.ackReplicas > 0
+    ? createReplicaAck(redis, config.redis.ackReplicas, config.redis.ackTimeoutMs)
+    : undefined;
 const storeEvents = createPersistEventsProcessor({ store: createEventStore(knex) });
 const common = { connection: redis, redisPrefix: prefix, lockMs: config.workers.lockMs, log };
 // PROCESSOR_CONCURRENCY is what one processor has in flight, split over the shards it works.
@@ -100,13 +106,20 @@ const concurrency = Math.max(
  * storage job.
  */
 function shardHandlers(shard: number) {
+  const notifyQueue = notifications.shards[shard]!;
+  const persistQueue = persist.shards[shard]!;
   const notificationBatches = createGroupCommit<NotifyEventJob>(
-    (batch) => enqueue(notifications.shards[shard]!, JOBS.notifyEvents, { notifications: batch }),
+    async (batch) => {
+      await enqueue(notifyQueue, JOBS.notifyEvents, { notifications: batch });
+      await confirmReplicated?.(notifyQueue.toKey('id'));
+    },
     { maxItems: MAX_EVENTS_PER_JOB },
   );
   const persistBatches = createGroupCommit<PersistEventJob>(
-    (batch) =>
-      enqueue(persist.shards[shard]!, JOBS.persistEvents, { rows: batch }, PERSIST_JOB_OPTIONS),
+    async (batch) => {
+      await enqueue(persistQueue, JOBS.persistEvents, { rows: batch }, PERSIST_JOB_OPTIONS);
+      await confirmReplicated?.(persistQueue.toKey('id'));
+    },
     { maxItems: MAX_EVENTS_PER_JOB },
   );
   const processCallback = createEventSubCallbackProcessor({
@@ -115,6 +128,7 @@ function shardHandlers(shard: number) {
     dedupeWindowSeconds: config.events.dedupeWindowSeconds,
     identify,
     cache,
+    ...(confirmReplicated ? { confirmReplicated } : {}),
     queueNotification: (notification) => notificationBatches.add(notification),
     queuePersist: (row) => persistBatches.add(row),
     revocations,

@@ -10,6 +10,8 @@ const run = promisify(execFile);
 
 export interface ClusterNode {
   port: number;
+  /** The redis-server arguments, for a restart with the same identity (nodes.conf). */
+  args: string[];
   /** `master` or `replica`, as the node was created; a failover swaps roles. */
   createdAs: 'master' | 'replica';
   child: ChildProcess;
@@ -25,6 +27,11 @@ export interface RedisCluster {
   masters(): Promise<{ port: number; slots: number }[]>;
   /** SIGKILLs one node, as a crashed host would be. */
   kill(port: number): Promise<void>;
+  /**
+   * Starts a killed node again, as a replaced host: its nodes.conf keeps its identity, so it
+   * rejoins, as a replica of whoever took its slots over.
+   */
+  restart(port: number): Promise<void>;
   /** Resolves once every live node reports `cluster_state:ok` and agrees on the masters. */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -48,18 +55,18 @@ export async function startRedisCluster(
       const [port, busPort] = [await freePort(), await freePort()];
       const nodeDir = path.join(dir, String(port));
       mkdirSync(nodeDir);
-      const child = spawn(
-        'redis-server',
-        [
-          ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1'],
-          ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
-          ...['--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000)],
-          ...['--dir', nodeDir, '--save', '', '--appendonly', 'no'],
-        ],
-        { stdio: 'ignore' },
-      );
-      child.once('error', () => undefined);
-      nodes.push({ port, createdAs: i < masters ? 'master' : 'replica', child });
+      const args = [
+        ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1'],
+        ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+        ...['--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000)],
+        ...['--dir', nodeDir, '--save', '', '--appendonly', 'no'],
+      ];
+      nodes.push({
+        port,
+        createdAs: i < masters ? 'master' : 'replica',
+        args,
+        child: spawnNode(args),
+      });
     }
     await Promise.all(nodes.map((node) => waitForPing(node.port)));
     // redis-cli gives the first `masters` nodes the slots, and the rest to them as replicas.
@@ -108,6 +115,12 @@ export async function startRedisCluster(
       const exited = new Promise((resolve) => node.child.once('exit', resolve));
       node.child.kill('SIGKILL');
       await exited;
+    },
+    async restart(port) {
+      const node = nodes.find((n) => n.port === port);
+      if (!node) throw new Error(`No cluster node on port ${port}`);
+      node.child = spawnNode(node.args);
+      await waitForPing(port);
     },
     async waitUntilHealthy(timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
@@ -166,4 +179,10 @@ async function waitForPing(port: number): Promise<void> {
   throw new Error(
     `redis-server did not start on port ${port} (is it installed? apt-get install redis-server)`,
   );
+}
+
+function spawnNode(args: string[]): ChildProcess {
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  child.once('error', () => undefined);
+  return child;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ProcessorMetrics } from '../pipeline-metrics.js';
 import type { Logger } from '../../shared/logger.js';
 import type { FeedCache } from '../../shared/feed/feed-cache.js';
+import { feedKeys } from '../../shared/feed/feed-keys.js';
 import type { IdentifyEvent } from '../../shared/events/event-identity.js';
 import type { EventDraft } from '../../shared/events/event.js';
 import { normalizeEvent } from '../../shared/events/normalize.js';
@@ -34,7 +35,9 @@ export interface EventSubCallbackDeps {
   dedupeWindowSeconds: number;
   identify: IdentifyEvent;
   cache: FeedCache;
-  /** Resolve once the notification, or the event to store, is safely queued. */
+  /** REDIS_ACK_REPLICAS: resolves once replicas have the writes to the key's master so far. */
+  confirmReplicated?: (key: string) => Promise<void>;
+  /** Resolve once the notification, or the event to store, is safely queued (replicated too). */
   queueNotification: (notification: NotifyEventJob) => Promise<void>;
   queuePersist: (row: PersistEventJob) => Promise<void>;
   revocations: SubscriptionRevocations;
@@ -138,6 +141,9 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
       return null;
     }
     const { event, seq } = appended;
+    // REDIS_ACK_REPLICAS: nothing is announced under a number that a failover could hand out
+    // again. Too few replicas fail the job, and its retry finds the entry and goes on from it.
+    await deps.confirmReplicated?.(feedKeys(deps.prefix, event.broadcasterId).seq);
     await Promise.all([
       deps.queueNotification({
         broadcasterId: event.broadcasterId,
