@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { EVENTSUB_SECRET, startStack, type Stack, type Watcher } from './stack.js';
@@ -6,6 +8,7 @@ import { sendLikeTwitch, type SendReport } from './twitch-sender.js';
 import { startRedisCluster, type RedisCluster } from './redis-cluster.js';
 import { QUEUES, queueShardName } from '../../src/shared/queues.js';
 
+const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface FailoverRun {
@@ -23,6 +26,8 @@ export interface FailoverRun {
   failoverMs: number;
   /** How long after it the restarted node was in sync as the new master's replica. */
   replacedMs: number;
+  /** Acknowledgements so far when the disruption was over: below `total` if it was mid-stream. */
+  overAtAcknowledged: number;
 }
 
 /** Until the node on `port` is a replica whose link to its master is up. */
@@ -50,6 +55,8 @@ export async function runFailover(options: {
   ackReplicas: number;
   total?: number;
   rate?: number;
+  /** Instead of the SIGKILL: what to do to the cluster at the 300th acknowledgement. */
+  disrupt?: (cluster: RedisCluster, victim: number) => Promise<void>;
 }): Promise<FailoverRun> {
   const total = options.total ?? 1500;
   const streamers = Array.from({ length: 12 }, (_, i) => String(9301 + i));
@@ -78,6 +85,8 @@ export async function runFailover(options: {
     let killedAt = 0;
     let failoverMs = 0;
     let replacedMs = 0;
+    let acknowledged = 0;
+    let overAtAcknowledged = 0;
     let failover: Promise<void> | undefined;
     const report = await sendLikeTwitch({
       webhookUrl: stack.webhookUrl,
@@ -93,12 +102,20 @@ export async function runFailover(options: {
       ratePerSecond: options.rate ?? 100,
       timeoutMs: 5000,
       onAcknowledged: (count) => {
+        acknowledged = count;
         if (count !== 300) return;
         failover = (async () => {
           killedAt = Date.now();
+          if (options.disrupt) {
+            await options.disrupt(cluster, victim);
+            failoverMs = Date.now() - killedAt;
+            overAtAcknowledged = acknowledged;
+            return;
+          }
           await cluster.kill(victim);
           await cluster.waitUntilHealthy(30_000);
           failoverMs = Date.now() - killedAt;
+          overAtAcknowledged = acknowledged;
           // The crashed host comes back (as a managed service replaces a node) and rejoins as
           // the replica of the master that took its slots: until then, that master has none.
           await cluster.restart(victim);
@@ -130,6 +147,7 @@ export async function runFailover(options: {
       killedPort: victim,
       failoverMs,
       replacedMs,
+      overAtAcknowledged,
     };
   } finally {
     await stack?.stop();
@@ -164,4 +182,28 @@ async function waitForIdle(stack: Stack): Promise<void> {
     await sleep(100);
   }
   await sleep(3000);
+}
+
+/**
+ * Moves every slot of the master on `from` to another master with `redis-cli --cluster reshard`,
+ * keys and all, as an operator adding or draining a shard does.
+ */
+export async function reshardAway(cluster: RedisCluster, from: number): Promise<void> {
+  const masters = await cluster.masters();
+  const source = masters.find((master) => master.port === from)!;
+  const target = masters.find((master) => master.port !== from)!;
+  const idOf = async (port: number) => {
+    const node = new Redis({ port, host: '127.0.0.1' });
+    try {
+      return (await node.call('CLUSTER', 'MYID')) as string;
+    } finally {
+      node.disconnect();
+    }
+  };
+  await run('redis-cli', [
+    ...['--cluster', 'reshard', `127.0.0.1:${from}`],
+    ...['--cluster-from', await idOf(from), '--cluster-to', await idOf(target.port)],
+    ...['--cluster-slots', String(source.slots), '--cluster-yes'],
+  ]);
+  await cluster.waitUntilHealthy(30_000);
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { runFailover } from '../helpers/failover.js';
+import { reshardAway, runFailover } from '../helpers/failover.js';
 
 describe('a Redis Cluster master SIGKILLed under a steady stream, its replica taking over', function () {
   this.timeout(240_000);
@@ -13,11 +13,31 @@ describe('a Redis Cluster master SIGKILLed under a steady stream, its replica ta
       `the failover was felt: ${JSON.stringify([...report.statuses])}`,
     );
     assert.ok(run.failoverMs > 0, 'the replica took over');
+    assert.ok(run.overAtAcknowledged < total, 'mid-stream');
     assert.equal(run.lostFromStore, 0, 'no acknowledged event missing from PostgreSQL');
     assert.equal(run.storedTwice, 0, 'none stored twice');
     for (const watcher of run.watchers) {
       assert.equal(watcher.unique, total, 'every event reached the watcher');
       assert.equal(watcher.deliveries, total, 'none twice');
+    }
+  });
+});
+
+describe('resharding a Redis Cluster while events flow', function () {
+  this.timeout(240_000);
+
+  it('moves every slot of a master, queues and feeds with them, losing and doubling nothing', async () => {
+    const run = await runFailover({ ackReplicas: 0, disrupt: reshardAway });
+    assert.equal(run.report.acknowledged, run.total);
+    assert.ok(
+      run.overAtAcknowledged < run.total,
+      `the slots moved mid-stream (${run.failoverMs} ms)`,
+    );
+    assert.equal(run.lostFromStore, 0, 'no acknowledged event missing from PostgreSQL');
+    assert.equal(run.storedTwice, 0, 'none stored twice');
+    for (const watcher of run.watchers) {
+      assert.equal(watcher.unique, run.total, 'every event reached the watcher');
+      assert.equal(watcher.deliveries, run.total, 'none twice');
     }
   });
 });
