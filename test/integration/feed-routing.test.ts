@@ -26,7 +26,7 @@ describe('live events reach only the realtime nodes that watch their streamer', 
   });
 
   /** Events a node took from Redis pub/sub, from its own metrics. */
-  async function receivedBy(node: 'realtime1' | 'realtime2'): Promise<number> {
+  async function receivedBy(node: 'realtime1' | 'realtime2' | 'realtime3'): Promise<number> {
     const response = await fetch(`http://127.0.0.1:${stack.portOf(node)}/metrics`, {
       headers: { authorization: `Bearer ${METRICS_TOKEN}` },
     });
@@ -46,14 +46,23 @@ describe('live events reach only the realtime nodes that watch their streamer', 
     assert.equal(report.acknowledged, broadcasterIds.length);
   };
 
-  it('a node watching half of 100 streamers gets only their events; a node watching none gets none', async () => {
+  it('two nodes each watching a different half of 100 streamers get only their own; a third gets none', async () => {
     const half = STREAMERS.slice(0, 50);
+    const otherHalf = STREAMERS.slice(50);
+    await stack.startNode('realtime3', 'realtime');
     const watcher = await stack.watcher(0);
     for (const id of half) assert.equal((await watcher.watch(id)).ok, true);
-    const before = { one: await receivedBy('realtime1'), two: await receivedBy('realtime2') };
+    const otherWatcher = await stack.watcher(1, 'viewer-2');
+    for (const id of otherHalf) assert.equal((await otherWatcher.watch(id)).ok, true);
+    const before = {
+      one: await receivedBy('realtime1'),
+      two: await receivedBy('realtime2'),
+      three: await receivedBy('realtime3'),
+    };
 
     await followEach(STREAMERS, 'a');
     await watcher.waitFor(50);
+    await otherWatcher.waitFor(50);
     // The pipeline is done with the watched half; give the other half as long to arrive anywhere.
     await waitUntil(
       async () => (await stack.knex('events').whereIn('broadcaster_id', STREAMERS)).length === 100,
@@ -62,11 +71,17 @@ describe('live events reach only the realtime nodes that watch their streamer', 
     );
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal((await receivedBy('realtime1')) - before.one, 50, 'realtime1: its own half only');
-    assert.equal((await receivedBy('realtime2')) - before.two, 0, 'realtime2: nothing');
+    assert.equal((await receivedBy('realtime2')) - before.two, 50, 'realtime2: its own half only');
+    assert.equal((await receivedBy('realtime3')) - before.three, 0, 'realtime3: nothing');
     assert.deepEqual(
       new Set(watcher.received.map((e: StreamEvent) => e.broadcasterId)),
       new Set(half),
     );
+    assert.deepEqual(
+      new Set(otherWatcher.received.map((e: StreamEvent) => e.broadcasterId)),
+      new Set(otherHalf),
+    );
+    otherWatcher.socket.disconnect();
 
     // The last watcher gone, the node unsubscribes: later events of those streamers pass it by.
     for (const id of half) {
