@@ -1,13 +1,14 @@
 /**
  * A bounded soak: steady webhook traffic with duplicates while faults are injected one after
  * another, then a report of what was sent, acknowledged, stored and delivered, lost and doubled.
- * It stops by itself. Run: `npm run soak -- --minutes 3` (see docs/RELIABILITY.md).
+ * It stops by itself. Run: `npm run soak -- --minutes 3 [--cluster]` (see docs/RELIABILITY.md).
  */
 import { parseArgs } from 'node:util';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { EVENTSUB_SECRET, QUEUES, startStack, type Stack, type Watcher } from '../helpers/stack.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
+import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import {
   startHttpLoadBalancer,
@@ -28,6 +29,7 @@ function readOptions() {
       streamers: { type: 'string', default: '8' },
       watchers: { type: 'string', default: '4' },
       'fault-every': { type: 'string', default: '15' },
+      cluster: { type: 'boolean', default: false },
     },
   });
   const number = (name: keyof typeof values, min: number, max: number) => {
@@ -44,12 +46,52 @@ function readOptions() {
     streamers: Math.round(number('streamers', 1, 20)),
     watchers: Math.round(number('watchers', 1, 50)),
     faultEverySeconds: number('fault-every', 5, 600),
+    cluster: values.cluster,
+  };
+}
+
+/** The Redis of the rig and its fault: one redis-server, or a 3-master cluster with replicas. */
+interface SoakRedis {
+  name: string;
+  stack: { redisUrl: string } | { cluster: RedisCluster };
+  fault(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+async function startSoakRedis(onCluster: boolean): Promise<SoakRedis> {
+  if (!onCluster) {
+    const redis = await startPrivateRedis({ appendfsync: 'everysec' });
+    return {
+      name: 'Redis SIGKILL, back after 2 s',
+      stack: { redisUrl: redis.url },
+      async fault() {
+        await redis.stop('SIGKILL');
+        await sleep(2000);
+        await redis.start();
+      },
+      destroy: () => redis.destroy(),
+    };
+  }
+  const cluster = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeoutMs: 1000 });
+  let next = 0;
+  return {
+    name: 'SIGKILL of a Redis Cluster master, replaced after the failover',
+    stack: { cluster },
+    async fault() {
+      // Each time another master: its replica takes over, then it rejoins as that replica's.
+      const masters = await cluster.masters();
+      const victim = masters[next++ % masters.length]!.port;
+      await cluster.kill(victim);
+      await cluster.waitUntilHealthy(30_000);
+      await cluster.restart(victim);
+    },
+    destroy: () => cluster.stop(),
   };
 }
 
 interface Rig {
   stack: Stack;
-  redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  redis: SoakRedis;
   postgres: TcpProxy;
   balancers: LoadBalancer[];
 }
@@ -74,14 +116,7 @@ const FAULTS: Array<[name: string, inject: (rig: Rig) => Promise<void>]> = [
       await postgres.restore();
     },
   ],
-  [
-    'Redis SIGKILL, back after 2 s',
-    async ({ redis }) => {
-      await redis.stop('SIGKILL');
-      await sleep(2000);
-      await redis.start();
-    },
-  ],
+  ['Redis', ({ redis }) => redis.fault()],
   [
     'rolling SIGTERM restart of every process',
     async ({ stack }) => {
@@ -93,12 +128,13 @@ const FAULTS: Array<[name: string, inject: (rig: Rig) => Promise<void>]> = [
   ],
 ];
 
-async function startRig(): Promise<Rig> {
-  const redis = await startPrivateRedis({ appendfsync: 'everysec' });
+async function startRig(onCluster: boolean): Promise<Rig> {
+  const redis = await startSoakRedis(onCluster);
   const postgres = await startTcpProxy(5432);
   const stack = await startStack({
-    redisUrl: redis.url,
-    env: { WEB_DRAIN_MS: '1000' },
+    ...redis.stack,
+    // On a cluster, acknowledgements wait for a replica: a failover must lose nothing.
+    env: { WEB_DRAIN_MS: '1000', ...(onCluster ? { REDIS_ACK_REPLICAS: '1' } : {}) },
     databaseUrl: (url) => url.replace('127.0.0.1:5432', `127.0.0.1:${postgres.port}`),
   });
   await stack.startWebNode('web2');
@@ -127,10 +163,11 @@ async function main() {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(
     `soak: ${options.minutes} min at ${options.rate} events/s over ${options.streamers} streamers, ` +
-      `${options.watchers} watchers, a fault every ${options.faultEverySeconds} s`,
+      `${options.watchers} watchers, a fault every ${options.faultEverySeconds} s` +
+      (options.cluster ? ', on a 3-master Redis Cluster with a replica each' : ''),
   );
 
-  const active = await startRig();
+  const active = await startRig(options.cluster);
   rig = active;
   const [webBalancer, realtimeBalancer] = active.balancers as [LoadBalancer, LoadBalancer];
   const watchers: Watcher[] = [];
@@ -180,7 +217,8 @@ async function main() {
   for (let i = 0; Date.now() - startedAt < durationMs - 15_000; i++) {
     await sleep(options.faultEverySeconds * 1000);
     if (Date.now() - startedAt >= durationMs - 15_000) break;
-    const [name, inject] = FAULTS[i % FAULTS.length]!;
+    const [listed, inject] = FAULTS[i % FAULTS.length]!;
+    const name = listed === 'Redis' ? active.redis.name : listed;
     const began = Date.now();
     await inject(active);
     faults.push({
