@@ -14,7 +14,7 @@ export interface IntakeResult {
 }
 
 /** A signed `channel.follow` notification, unique message id, as Twitch sends them. */
-function webhook(n: number): OutgoingRequest {
+export function webhook(n: number): OutgoingRequest {
   const payload = followPayload(String(1000 + (n % 500)), String(5_000_000 + n));
   const body = JSON.stringify(payload);
   return {

@@ -7,35 +7,18 @@
  * Prints each turn, then the medians over the rounds, with one connection (the latency a
  * webhook pays) and with 16 (what a node takes).
  */
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { EVENTSUB_SECRET, startStack } from '../test/helpers/stack.js';
+import { startStack } from '../test/helpers/stack.js';
 import { startPrivateRedis } from '../test/helpers/private-redis.js';
-import { followPayload } from '../test/helpers/twitch.js';
-import { eventSubHeaders } from '../src/shared/twitch/eventsub-delivery.js';
-import { runLoad, type LoadResult, type OutgoingRequest } from './load.js';
+import { runLoad, type LoadResult } from './load.js';
+import { webhook } from './intake.js';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } },
 });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
-
-function webhook(n: number): OutgoingRequest {
-  const body = JSON.stringify(followPayload(String(1000 + (n % 300)), String(7_000_000 + n)));
-  return {
-    path: '/webhooks/twitch',
-    body,
-    headers: eventSubHeaders(EVENTSUB_SECRET, {
-      body,
-      messageType: 'notification',
-      subscriptionType: 'channel.follow',
-      subscriptionVersion: '2',
-      messageId: randomUUID(),
-    }),
-  };
-}
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);

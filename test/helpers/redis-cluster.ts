@@ -155,7 +155,7 @@ export async function startRedisCluster(
 const firstLine = (text: string) => text.split('\n')[0]?.trim() ?? '';
 
 /** One command to one node, on a connection of its own that never retries. */
-async function ask(port: number, command: [string, ...string[]]): Promise<unknown> {
+export async function ask(port: number, command: [string, ...string[]]): Promise<unknown> {
   const redis = new Redis({
     port,
     lazyConnect: true,

@@ -5,7 +5,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import calculateSlot from 'cluster-key-slot';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/shared/config.js';
 import { clusterProblem } from '../../src/shared/connections/cluster-state.js';
 import {
@@ -26,6 +25,9 @@ import {
   type ComposeService,
 } from '../helpers/compose-file.js';
 import { freePort, startProcess } from '../helpers/processes.js';
+import { ask as askNode } from '../helpers/redis-cluster.js';
+
+const ask = (port: number, ...command: [string, ...string[]]) => askNode(port, command);
 
 const cluster = loadComposeFile('compose.cluster.yml');
 const single = loadComposeFile('compose.yml');
@@ -389,23 +391,6 @@ describe("docker/compose.cluster.yml's Redis commands, run for real", function (
     );
   }
 });
-
-/** One command to one node, on a connection of its own that never retries. */
-async function ask(port: number, ...command: [string, ...string[]]): Promise<unknown> {
-  const redis = new Redis({
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined); // the caller sees the rejection
-  try {
-    await redis.connect();
-    return await redis.call(...command);
-  } finally {
-    redis.disconnect();
-  }
-}
 
 const role = async (port: number) => ((await ask(port, 'ROLE')) as [string])[0];
 
