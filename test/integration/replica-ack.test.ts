@@ -80,7 +80,7 @@ describe('REDIS_ACK_REPLICAS on a single Redis with a replica', function () {
     await stack.processes
       .get('web')!
       .waitForOutput(
-        /EventSub message ack-refused-1 is queued but not yet on a replica: 0 of 1 replica\(s\) acknowledged the job within 300 ms \(REDIS_ACK_REPLICAS\)/,
+        /EventSub message ack-refused-1 is queued but not yet on a replica: 0 of 1 replica\(s\) acknowledged the write within 300 ms \(REDIS_ACK_REPLICAS\)/,
       );
 
     // The retry Twitch sends once the replica is back is taken, and the event is stored once.
