@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions, type ConnectionOptions } from 'bullmq';
 import type { StreamEvent } from './events/event.js';
+import { placedTag } from './queue-slots.js';
 
 /**
  * The kinds of queue: camelCase, as BullMQ forbids ':' in names. In Redis each kind is one or
@@ -140,17 +141,24 @@ export const SHARDED_QUEUES: ReadonlySet<QueueName> = new Set([
 ]);
 
 /**
- * The BullMQ name of one shard of a queue: `{eventPersist-3}`, or `{maintenance}` for a kind that
- * is not sharded. The braces are the queue's hash tag: every key BullMQ makes for it
- * (`<prefix>:bull:{eventPersist-3}:wait`, ...) lands in one cluster slot, as its scripts need,
- * and each queue's slot is its own.
+ * The BullMQ name of one shard of a queue: `{eventPersist-3.12269}`, or `{maintenance}` for a
+ * kind that is not sharded. The braces are the queue's hash tag: every key BullMQ makes for it
+ * (`<prefix>:bull:{eventPersist-3.12269}:wait`, ...) lands in one cluster slot, as its scripts
+ * need, and the number after the dot places that slot so that a kind's shards spread evenly over
+ * a cluster's masters (queue-slots.ts).
  */
 export function queueShardName(kind: QueueName, shard = 0): string {
-  return SHARDED_QUEUES.has(kind) ? `{${kind}-${shard}}` : `{${kind}}`;
+  return SHARDED_QUEUES.has(kind) ? `{${placedTag(`${kind}-${shard}`, shard)}}` : `{${kind}}`;
 }
 
-const SHARD_NAME = /^\{([A-Za-z]+)(?:-(\d+))?\}$/;
+const SHARD_NAME = /^\{([A-Za-z]+)(?:-(\d+)(?:\.\d+)?)?\}$/;
 const KINDS = new Set<string>(Object.values(QUEUES));
+
+/** The shard number in a shard's name, or undefined for an unsharded queue. */
+export function shardNumberOf(name: string): number | undefined {
+  const shard = SHARD_NAME.exec(name)?.[2];
+  return shard === undefined ? undefined : Number(shard);
+}
 
 /** The kind a BullMQ queue name belongs to; names of earlier versions were the bare kind. */
 export function queueKindOf(name: string): QueueName | undefined {

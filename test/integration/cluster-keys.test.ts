@@ -33,6 +33,7 @@ import {
   QUEUES,
   bullPrefix,
   createQueue,
+  queueShardName,
   type EventSubCallbackJob,
 } from '../../src/shared/queues.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
@@ -503,7 +504,7 @@ describe('streamfeed’s Redis keys on a three-master Redis Cluster', function (
         };
         assert.deepEqual(
           queues.queues.map((q) => [q.name, q.counts.failed]),
-          [['{eventPersist-0}', 2]],
+          [[queueShardName(QUEUES.persist, 0), 2]],
         );
         const stats = await fetch(`${base}/redis/stats`);
         assert.equal(stats.status, 200);

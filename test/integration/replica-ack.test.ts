@@ -65,7 +65,7 @@ describe('REDIS_ACK_REPLICAS on a single Redis with a replica', function () {
   it('answers 202 once the replica has the job, and 503 while no replica acknowledges', async () => {
     const accepted = await follow(stack, '9101', '910001');
     assert.equal(accepted.status, 202, accepted.body);
-    const jobKey = `${stack.prefix}:bull:{twitchCallbacks-0}:${callbackJobId(accepted.messageId)}`;
+    const jobKey = `${stack.prefix}:bull:${queueShardName(QUEUES.callbacks, 0)}:${callbackJobId(accepted.messageId)}`;
     assert.equal(await replicaClient.exists(jobKey), 1, 'the replica holds the acknowledged job');
 
     await replica.stop();

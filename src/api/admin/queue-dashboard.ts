@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Queue } from 'bullmq';
-import { queueKindOf } from '../../shared/queues.js';
+import { queueKindOf, shardNumberOf } from '../../shared/queues.js';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -72,9 +72,9 @@ export function queueDashboard(deps: {
   return router;
 }
 
-/** `{eventPersist-3}` reads "eventPersist, shard 3"; `{maintenance}` reads "maintenance". */
+/** `{eventPersist-3.12269}` reads "eventPersist, shard 3"; `{maintenance}` "maintenance". */
 export function dashboardName(queueName: string): string {
-  const shard = /-(\d+)\}$/.exec(queueName)?.[1];
+  const shard = shardNumberOf(queueName);
   const kind = queueKindOf(queueName) ?? queueName;
   return shard === undefined ? kind : `${kind}, shard ${shard}`;
 }

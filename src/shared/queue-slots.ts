@@ -1,0 +1,50 @@
+import calculateSlot from 'cluster-key-slot';
+
+const SLOTS = 16384;
+
+/**
+ * Where shard `i` of a queue kind sits in the 16384 slots, as a fraction: shard 6q + r aims at
+ * the (ORDER[r])th sixth, moved on within it by the van der Corput sequence in base 2 of q. So
+ * the first 2 shards fall in different halves, the first 3 in different thirds, the first 4 in
+ * different quarters, any 6k in every sixth alike, and 12k evenly over 2, 3, 4, 6 or 12 equal
+ * ranges: the even splits of `redis-cli --cluster create` and ElastiCache spread a kind's shards
+ * evenly over 2, 3, 4 or 6 masters. The name alone would not: CRC16 of `{eventNotifications-0}`
+ * ... `{eventNotifications-5}` puts 4 of 6 on one of 3 masters.
+ */
+const ORDER = [0, 3, 5, 2, 1, 4];
+
+function vanDerCorput(q: number): number {
+  let value = 0;
+  for (let bit = 0.5; q > 0; q >>= 1, bit /= 2) if (q & 1) value += bit;
+  return value;
+}
+
+/** The slot shard `shard` of a kind aims at: off each range's edge, whatever the split's rounding. */
+export function shardSlot(shard: number): number {
+  const sixth = ORDER[shard % 6]!;
+  const within = vanDerCorput(Math.floor(shard / 6));
+  return (Math.floor((SLOTS * (sixth + within)) / 6) + 64) % SLOTS;
+}
+
+const found = new Map<string, string>();
+
+/**
+ * A hash tag for `base` (`eventPersist-3`) that hashes to exactly shardSlot's slot: `base.<n>`
+ * with the smallest such n. A pure function of its arguments, so every process finds the same
+ * name; about 16384 CRC16s the first time, then remembered.
+ */
+export function placedTag(base: string, shard: number): string {
+  const key = `${base}/${shard}`;
+  let tag = found.get(key);
+  if (!tag) {
+    const slot = shardSlot(shard);
+    for (let n = 0; ; n++) {
+      if (calculateSlot(`${base}.${n}`) === slot) {
+        tag = `${base}.${n}`;
+        break;
+      }
+    }
+    found.set(key, tag);
+  }
+  return tag;
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import calculateSlot from 'cluster-key-slot';
+import { QUEUES, queueKindOf, queueShardName, shardNumberOf } from '../../src/shared/queues.js';
+import { shardSlot } from '../../src/shared/queue-slots.js';
+
+/** How many of a kind's first `shards` queues fall in each of `masters` even slot ranges. */
+function spread(kind: (typeof QUEUES)[keyof typeof QUEUES], shards: number, masters: number) {
+  const per = new Array<number>(masters).fill(0);
+  for (let shard = 0; shard < shards; shard++) {
+    const slot = calculateSlot(queueShardName(kind, shard));
+    assert.equal(slot, shardSlot(shard), 'the name hashes to the slot it aims at');
+    per[Math.floor((slot * masters) / 16384)]!++;
+  }
+  return per;
+}
+
+describe('queue shard placement', () => {
+  it('spreads each kind evenly over the masters of an even split, whatever the kind', () => {
+    for (const kind of [QUEUES.callbacks, QUEUES.persist, QUEUES.notifications]) {
+      assert.deepEqual(spread(kind, 6, 3), [2, 2, 2], `${kind}: 6 shards on 3 masters`);
+      assert.deepEqual(spread(kind, 6, 2), [3, 3]);
+      assert.deepEqual(spread(kind, 6, 6), [1, 1, 1, 1, 1, 1]);
+      assert.deepEqual(spread(kind, 12, 4), [3, 3, 3, 3]);
+      assert.deepEqual(spread(kind, 3, 3), [1, 1, 1], 'as many shards as masters');
+      assert.deepEqual(spread(kind, 4, 4), [1, 1, 1, 1]);
+    }
+  });
+
+  it('keeps each shard one distinct hash tag that names its kind and number', () => {
+    const names = new Set<string>();
+    for (let shard = 0; shard < 24; shard++) {
+      const name = queueShardName(QUEUES.notifications, shard);
+      assert.match(name, /^\{eventNotifications-\d+\.\d+\}$/);
+      assert.equal(queueKindOf(name), QUEUES.notifications);
+      assert.equal(shardNumberOf(name), shard);
+      names.add(name);
+    }
+    assert.equal(names.size, 24);
+    assert.equal(queueShardName(QUEUES.maintenance), '{maintenance}');
+    assert.equal(shardNumberOf('{maintenance}'), undefined);
+    assert.equal(
+      queueKindOf('twitchCallbacks'),
+      QUEUES.callbacks,
+      'the bare name of earlier versions',
+    );
+  });
+});
