@@ -17,7 +17,10 @@ const RATE = 150;
 // 12 streamers, so each gets 12.5 events/s: a viewer who reconnects catches up from the feed
 // cache's last 50 events per streamer (CACHED_EVENTS), which then covers 4 s away. At 25/s
 // (6 streamers) a slow reconnect on a loaded CI machine once outran it (docs/RELIABILITY.md).
-const STREAMERS = Array.from({ length: 12 }, (_, i) => String(7201 + i));
+// On a cluster, where a realtime node takes about a second longer to come back, 24 streamers
+// (8 s): with 12, one run's watcher came back after its cache window and missed 33 events,
+// which the event page would have read from the REST API and this watcher does not.
+const STREAMERS = Array.from({ length: onCluster ? 24 : 12 }, (_, i) => String(7201 + i));
 // One at a time, each back and ready before the next goes, as a platform's rolling restart does.
 const ROLLING_ORDER = ['web', 'web2', 'processor', 'emitter', 'realtime1', 'realtime2'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
