@@ -5,8 +5,13 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './processes.js';
 
-/** A redis-server of the test's own, with append-only persistence, that the test may stop. */
-export async function startPrivateRedis(options: { appendfsync?: 'always' | 'everysec' } = {}) {
+/**
+ * A redis-server of the test's own, with append-only persistence (or none, with `appendOnly:
+ * false`, as the test clusters run), that the test may stop.
+ */
+export async function startPrivateRedis(
+  options: { appendfsync?: 'always' | 'everysec'; appendOnly?: boolean } = {},
+) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sf-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -23,7 +28,7 @@ export async function startPrivateRedis(options: { appendfsync?: 'always' | 'eve
         '--dir',
         dir,
         '--appendonly',
-        'yes',
+        options.appendOnly === false ? 'no' : 'yes',
         '--appendfsync',
         options.appendfsync ?? 'always',
         '--save',
@@ -62,6 +67,7 @@ export async function startPrivateRedis(options: { appendfsync?: 'always' | 'eve
   await start();
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     start,
     stop,
     async destroy() {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from '../../src/shared/connections/redis.js';
 import { onCluster, sharedTestCluster } from './topology.js';
+import type { RedisCluster } from './redis-cluster.js';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { Queue, type Job, type JobType } from 'bullmq';
 import type { StreamEvent } from '../../src/shared/events/event.js';
@@ -25,6 +26,8 @@ export const SESSION_SECRET = 'test-session-secret-0123456789-abcdefghijkl';
 
 export interface StackOptions {
   redisUrl?: string;
+  /** A Redis Cluster to run on, whatever TEST_REDIS_TOPOLOGY says (the caller stops it). */
+  cluster?: RedisCluster;
   env?: Record<string, string>;
   /** Which processes to start; all five by default (two realtime nodes). */
   without?: ProcessType[];
@@ -41,7 +44,7 @@ export interface Stack {
   webhookUrl: string;
   realtimeUrls: string[];
   processes: Map<string, RunningProcess>;
-  /** The stack's Redis: a Cluster client under TEST_REDIS_TOPOLOGY=cluster. */
+  /** The stack's Redis: a Cluster client under TEST_REDIS_TOPOLOGY=cluster or `cluster`. */
   redis: RedisClient;
   knex: Awaited<ReturnType<typeof createTestDatabase>>['knex'];
   start(name: string): Promise<RunningProcess>;
@@ -83,7 +86,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase();
   const prefix = `t${randomBytes(5).toString('hex')}`;
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
-  const cluster = onCluster && !options.redisUrl ? await sharedTestCluster() : undefined;
+  const cluster =
+    options.cluster ?? (onCluster && !options.redisUrl ? await sharedTestCluster() : undefined);
   const queueShards = Number(
     options.env?.QUEUE_SHARDS ??
       (cluster ? DEFAULT_QUEUE_SHARDS.cluster : DEFAULT_QUEUE_SHARDS.single),

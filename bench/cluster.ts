@@ -1,0 +1,126 @@
+import { startPrivateRedis } from '../test/helpers/private-redis.js';
+import { startRedisCluster } from '../test/helpers/redis-cluster.js';
+import { benchEndToEnd, type EndToEndStep } from './realtime.js';
+
+type Log = (line: string) => void;
+
+/** One topology's run: a single Redis, or the cluster with one QUEUE_SHARDS. */
+export interface TopologyRun {
+  topology: 'single' | 'cluster';
+  queueShards: number;
+  round: number;
+  steps: EndToEndStep[];
+}
+
+export interface ClusterResult {
+  streamers: number;
+  watchers: number;
+  masters: number;
+  runs: TopologyRun[];
+}
+
+/**
+ * The e2e load (real processes, signed webhooks, `streamers` streamers, `watchers` sockets over
+ * two realtime nodes) first on a redis-server of its own and then on a 3-master cluster of its
+ * own, once per QUEUE_SHARDS choice, at the same rates; `rounds` times over, in that order. Both
+ * run on free ports without persistence, so the shared 6379 is not measured, and the single
+ * server does the work that the cluster's masters share.
+ */
+export async function benchCluster(options: {
+  rates: number[];
+  seconds: number;
+  warmUp?: { rate: number; seconds: number };
+  watchers: number;
+  streamers: number;
+  queueShards: number[];
+  rounds: number;
+  log: Log;
+}): Promise<ClusterResult> {
+  const masters = 3;
+  const runs: TopologyRun[] = [];
+  const load = {
+    rates: options.rates,
+    seconds: options.seconds,
+    holdSeconds: 0,
+    ...(options.warmUp && { warmUp: options.warmUp }),
+    watchers: options.watchers,
+    streamers: options.streamers,
+    log: options.log,
+  };
+  for (let round = 1; round <= options.rounds; round++) {
+    options.log(`  cluster: round ${round}, a single redis-server`);
+    const single = await startPrivateRedis({ appendOnly: false });
+    try {
+      const { steps } = await benchEndToEnd({
+        ...load,
+        stack: { redisUrl: single.url, env: { QUEUE_SHARDS: '1' } },
+        redisPorts: [single.port],
+      });
+      runs.push({ topology: 'single', queueShards: 1, round, steps });
+    } finally {
+      await single.destroy();
+    }
+    const cluster = await startRedisCluster({ masters });
+    try {
+      const ports = (await cluster.masters()).map((master) => master.port);
+      for (const shards of options.queueShards) {
+        options.log(`  cluster: round ${round}, ${masters} masters, QUEUE_SHARDS=${shards}`);
+        const { steps } = await benchEndToEnd({
+          ...load,
+          stack: { cluster, env: { QUEUE_SHARDS: String(shards) } },
+          redisPorts: ports,
+        });
+        runs.push({ topology: 'cluster', queueShards: shards, round, steps });
+      }
+    } finally {
+      await cluster.stop();
+    }
+  }
+  return { streamers: options.streamers, watchers: options.watchers, masters, runs };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** One summary line per topology and rate: medians over the rounds. */
+export function clusterSummary(result: ClusterResult): Array<[string, string]> {
+  const rows: Array<[string, string]> = [];
+  const single = result.runs.filter((run) => run.topology === 'single');
+  const configs = [...new Set(result.runs.map((run) => `${run.topology}:${run.queueShards}`))];
+  for (const config of configs) {
+    const [topology, shards] = config.split(':') as ['single' | 'cluster', string];
+    const runs = result.runs.filter((run) => `${run.topology}:${run.queueShards}` === config);
+    for (const [i, { rate }] of runs[0]!.steps.entries()) {
+      const steps = runs.map((run) => run.steps[i]!);
+      const cpu = median(steps.map((step) => step.redis.cpuMsPerEvent));
+      const commands = median(steps.map((step) => step.redis.commandsPerEvent));
+      const singleCpu = median(single.map((run) => run.steps[i]!.redis.cpuMsPerEvent));
+      const maxShare = median(
+        steps.map((step) => Math.max(...step.redisServers.map((server) => server.commandShare))),
+      );
+      const shares = steps
+        .map((step) =>
+          step.redisServers.map((server) => `${Math.round(server.commandShare * 100)}%`).join('/'),
+        )
+        .join(', ');
+      const lost = steps.reduce((sum, step) => sum + step.lost + step.duplicated, 0);
+      const name =
+        topology === 'single'
+          ? `cluster bench, single ${rate}/s`
+          : `cluster ${shards} shards ${rate}/s`;
+      rows.push([
+        name,
+        `p50 ${median(steps.map((s) => s.latencyMs.p50))} ms, p99 ${median(steps.map((s) => s.latencyMs.p99))} ms; ` +
+          `Redis ${cpu.toFixed(3)} ms CPU and ${commands} commands per event` +
+          (topology === 'cluster'
+            ? `, ${(cpu / singleCpu).toFixed(2)}x the single's CPU (target <= 1.2); command shares ${shares}, largest ${Math.round(maxShare * 100)}% (target <= 40%)`
+            : '') +
+          `; lost or duplicated ${lost}`,
+      ]);
+    }
+  }
+  return rows;
+}
