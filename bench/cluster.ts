@@ -8,6 +8,8 @@ type Log = (line: string) => void;
 export interface TopologyRun {
   topology: 'single' | 'cluster';
   queueShards: number;
+  /** PROCESSOR_CONCURRENCY and EMITTER_CONCURRENCY times QUEUE_SHARDS: each shard as much in flight as the single Redis's one queue. */
+  scaledConcurrency: boolean;
   round: number;
   steps: EndToEndStep[];
 }
@@ -33,6 +35,8 @@ export async function benchCluster(options: {
   watchers: number;
   streamers: number;
   queueShards: number[];
+  /** Also runs each shard choice with the concurrency scaled by the shards (see TopologyRun). */
+  scaledConcurrency?: boolean;
   rounds: number;
   log: Log;
 }): Promise<ClusterResult> {
@@ -56,21 +60,44 @@ export async function benchCluster(options: {
         stack: { redisUrl: single.url, env: { QUEUE_SHARDS: '1' } },
         redisPorts: [single.port],
       });
-      runs.push({ topology: 'single', queueShards: 1, round, steps });
+      runs.push({ topology: 'single', queueShards: 1, scaledConcurrency: false, round, steps });
     } finally {
       await single.destroy();
     }
     const cluster = await startRedisCluster({ masters });
     try {
       const ports = (await cluster.masters()).map((master) => master.port);
-      for (const shards of options.queueShards) {
-        options.log(`  cluster: round ${round}, ${masters} masters, QUEUE_SHARDS=${shards}`);
+      const choices = options.queueShards.flatMap((shards) =>
+        options.scaledConcurrency && shards > 1
+          ? [
+              { shards, scaled: false },
+              { shards, scaled: true },
+            ]
+          : [{ shards, scaled: false }],
+      );
+      for (const { shards, scaled } of choices) {
+        // The defaults (config.ts) are what one process has in flight over all its shards.
+        const concurrency: Record<string, string> = scaled
+          ? {
+              PROCESSOR_CONCURRENCY: String(64 * shards),
+              EMITTER_CONCURRENCY: String(16 * shards),
+            }
+          : {};
+        options.log(
+          `  cluster: round ${round}, ${masters} masters, QUEUE_SHARDS=${shards}${scaled ? `, concurrency x${shards}` : ''}`,
+        );
         const { steps } = await benchEndToEnd({
           ...load,
-          stack: { cluster, env: { QUEUE_SHARDS: String(shards) } },
+          stack: { cluster, env: { QUEUE_SHARDS: String(shards), ...concurrency } },
           redisPorts: ports,
         });
-        runs.push({ topology: 'cluster', queueShards: shards, round, steps });
+        runs.push({
+          topology: 'cluster',
+          queueShards: shards,
+          scaledConcurrency: scaled,
+          round,
+          steps,
+        });
       }
     } finally {
       await cluster.stop();
@@ -89,10 +116,12 @@ const median = (values: number[]) => {
 export function clusterSummary(result: ClusterResult): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   const single = result.runs.filter((run) => run.topology === 'single');
-  const configs = [...new Set(result.runs.map((run) => `${run.topology}:${run.queueShards}`))];
+  const configOf = (run: TopologyRun) =>
+    `${run.topology}:${run.queueShards}:${run.scaledConcurrency ? 'scaled' : ''}`;
+  const configs = [...new Set(result.runs.map(configOf))];
   for (const config of configs) {
-    const [topology, shards] = config.split(':') as ['single' | 'cluster', string];
-    const runs = result.runs.filter((run) => `${run.topology}:${run.queueShards}` === config);
+    const [topology, shards, scaled] = config.split(':') as ['single' | 'cluster', string, string];
+    const runs = result.runs.filter((run) => configOf(run) === config);
     for (const [i, { rate }] of runs[0]!.steps.entries()) {
       const steps = runs.map((run) => run.steps[i]!);
       const cpu = median(steps.map((step) => step.redis.cpuMsPerEvent));

@@ -177,6 +177,9 @@ async function redisCounters(stack: Stack): Promise<RedisServerCounters[]> {
       port: 0,
       cpuSeconds: field(cpu, 'used_cpu_user') + field(cpu, 'used_cpu_sys'),
       commands: field(stats, 'total_commands_processed'),
+      reads: field(stats, 'total_reads_processed'),
+      writes: field(stats, 'total_writes_processed'),
+      calls: {},
     },
   ];
 }
@@ -335,8 +338,8 @@ export async function benchEndToEnd(options: {
       };
       const perServer =
         redisServers.length > 1
-          ? ` (${redisServers.map((server) => `${server.cpuMsPerEvent} ms, ${Math.round(server.commandShare * 100)}% of commands`).join('; ')})`
-          : '';
+          ? ` (${redisServers.map((server) => `${server.cpuMsPerEvent} ms, ${Math.round(server.commandShare * 100)}% of commands, ${server.readsPerEvent} reads`).join('; ')})`
+          : ` (${redisServers[0]?.commandsPerEvent} commands, ${redisServers[0]?.readsPerEvent} reads)`;
       options.log(
         `    p50 ${step.latencyMs.p50} ms, p99 ${step.latencyMs.p99} ms, lost ${step.lost}, duplicated ${step.duplicated}, backlog ${step.backlogGrowing ? 'growing' : 'steady'}; CPU ms/event ${JSON.stringify(cpuMsPerEvent)}, Redis ${step.redis.cpuMsPerEvent}${perServer}`,
       );

@@ -7,6 +7,11 @@ export interface RedisServerCounters {
   cpuSeconds: number;
   /** total_commands_processed: every client's commands, scripts counted once each. */
   commands: number;
+  /** total_reads_processed and total_writes_processed: socket reads and writes, all clients. */
+  reads: number;
+  writes: number;
+  /** Calls by command (INFO commandstats), lower case: `publish`, `evalsha`... */
+  calls: Record<string, number>;
 }
 
 /** One step's work of one server, per event, and its share of all the servers' commands. */
@@ -15,6 +20,9 @@ export interface RedisServerStep {
   commandsPerEvent: number;
   cpuMsPerEvent: number;
   commandShare: number;
+  /** Socket reads and writes per event: how many commands each wakeup of the server serves. */
+  readsPerEvent: number;
+  writesPerEvent: number;
 }
 
 const field = (text: string, name: string) =>
@@ -41,6 +49,14 @@ export function redisServerProbe(ports: number[]) {
             port: ports[i]!,
             cpuSeconds: field(info, 'used_cpu_user') + field(info, 'used_cpu_sys'),
             commands: field(info, 'total_commands_processed'),
+            reads: field(info, 'total_reads_processed'),
+            writes: field(info, 'total_writes_processed'),
+            calls: Object.fromEntries(
+              [...info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)].map(([, name, calls]) => [
+                name!,
+                Number(calls),
+              ]),
+            ),
           };
         }),
       ),
@@ -58,6 +74,8 @@ export function perEventOf(
     port: end.port,
     commands: end.commands - before[i]!.commands,
     cpuSeconds: end.cpuSeconds - before[i]!.cpuSeconds,
+    reads: end.reads - before[i]!.reads,
+    writes: end.writes - before[i]!.writes,
   }));
   const allCommands = deltas.reduce((sum, d) => sum + d.commands, 0);
   return deltas.map((d) => ({
@@ -65,5 +83,7 @@ export function perEventOf(
     commandsPerEvent: Math.round((d.commands / events) * 10) / 10,
     cpuMsPerEvent: Math.round((d.cpuSeconds * 1e6) / events) / 1000,
     commandShare: allCommands ? Math.round((d.commands / allCommands) * 1000) / 1000 : 0,
+    readsPerEvent: Math.round((d.reads / events) * 10) / 10,
+    writesPerEvent: Math.round((d.writes / events) * 10) / 10,
   }));
 }

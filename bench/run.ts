@@ -3,7 +3,7 @@
  * same run. Prints progress and a summary, and writes the figures to bench/results/.
  *
  *   npm run bench -- [--only intake,memory,fanout,e2e,cluster] [--seconds N] [--rates 100,500]
- *                    [--hold N] [--shards 3,6,12] [--rounds N] [--smoke]
+ *                    [--hold N] [--shards 3,6,12] [--scaled-concurrency] [--rounds N] [--smoke]
  *
  * `--smoke` runs every benchmark for a moment with small numbers: it checks that the harness
  * works (CI runs it), not how fast anything is.
@@ -29,6 +29,7 @@ function readOptions() {
       hold: { type: 'string' },
       shards: { type: 'string' },
       rounds: { type: 'string' },
+      'scaled-concurrency': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
     },
   });
@@ -79,6 +80,7 @@ function readOptions() {
     hold,
     shards,
     rounds,
+    scaledConcurrency: values['scaled-concurrency'],
     smoke: values.smoke,
   };
 }
@@ -194,6 +196,7 @@ async function main() {
       watchers: options.smoke ? 30 : 600,
       streamers: options.smoke ? 30 : 300,
       queueShards: options.shards,
+      scaledConcurrency: options.scaledConcurrency,
       rounds: options.rounds,
       log,
     });
