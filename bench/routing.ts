@@ -7,7 +7,8 @@
  * Per topology (a redis-server of its own, or a 3-master cluster of its own, so that the shared
  * 6379 is not measured): one stack, two realtime nodes, the same stream of follows round robin
  * over the streamers, in phases: nobody watching (each node's own cost per second, taken off
- * what follows), realtime1 watching none and realtime2 all, realtime1 half and realtime2 all.
+ * what follows), both watching all (a warm-up, not measured), realtime1 watching none and
+ * realtime2 all, realtime1 half and realtime2 all.
  * Each phase runs at every rate, so that a node's CPU splits into a part per event (the slope
  * over the rates) and a part that does not follow the rate. It also counts each node's wakeups
  * (its main thread's context switches) and the feed messages published (PUBLISH or SPUBLISH:
@@ -44,9 +45,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * CPU time (ms) a process's threads have run so far, from /proc/<pid>/task/<tid>/schedstat, in
  * nanoseconds: /proc/<pid>/stat counts in 10 ms ticks, too coarse for a few µs per event.
  */
-function cpuMsOf(pid: number): number {
+function cpuMsOf(pid: number, only: 'all' | 'main' = 'all'): number {
   let ns = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+  for (const tid of only === 'main' ? [String(pid)] : readdirSync(`/proc/${pid}/task`)) {
     ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
   }
   return ns / 1e6;
@@ -62,6 +63,8 @@ function wakeupsOf(pid: number): number {
 interface Reading {
   at: number;
   cpuMs: Record<Node, number>;
+  /** The main thread's part: the event loop, as against V8's and libuv's helper threads. */
+  mainCpuMs: Record<Node, number>;
   wakeups: Record<Node, number>;
   deliveries: Record<Node, number>;
   published: number;
@@ -87,9 +90,16 @@ async function stream(stack: Stack, rate: number, tag: string) {
     ratePerSecond: rate,
   });
   if (report.acknowledged !== total) throw new Error(`${tag}: ${report.acknowledged} of ${total}`);
-  // Let the pipeline finish what is in flight before the reading.
-  await sleep(1500);
   return total;
+}
+
+/** Waits (30 s at most) until every watcher has what it watches of `events` more, and 0.5 s. */
+async function settle(expected: Array<{ watcher: Watcher; count: number }>) {
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    if (expected.every(({ watcher, count }) => watcher.received.length >= count)) break;
+    await sleep(100);
+  }
+  await sleep(500);
 }
 
 async function runTopology(topology: string, round: number) {
@@ -110,6 +120,7 @@ async function runTopology(topology: string, round: number) {
     return {
       at: performance.now(),
       cpuMs: per((node) => cpuMsOf(pid(node))),
+      mainCpuMs: per((node) => cpuMsOf(pid(node), 'main')),
       wakeups: per((node) => wakeupsOf(pid(node))),
       deliveries: per((node) => watchers[node]?.received.length ?? 0),
       published: servers.reduce(
@@ -129,6 +140,12 @@ async function runTopology(topology: string, round: number) {
     const idle = Object.fromEntries(
       NODES.map((node) => [node, (quietEnd.cpuMs[node] - quietStart.cpuMs[node]) / quietSeconds]),
     ) as Record<Node, number>;
+    const idleMain = Object.fromEntries(
+      NODES.map((node) => [
+        node,
+        (quietEnd.mainCpuMs[node] - quietStart.mainCpuMs[node]) / quietSeconds,
+      ]),
+    ) as Record<Node, number>;
     const idleWakeups = Object.fromEntries(
       NODES.map((node) => [
         node,
@@ -145,13 +162,23 @@ async function runTopology(topology: string, round: number) {
       for (const rate of rates) {
         const before = await read();
         const events = await stream(stack, rate, `${tag}${rate}-`);
+        // realtime2's watcher has every streamer; realtime1's none or the first half.
+        await settle(
+          NODES.flatMap((n) => {
+            const watcher = watchers[n];
+            const share = n === 'realtime2' ? 1 : 0.5;
+            return watcher ? [{ watcher, count: before.deliveries[n] + events * share }] : [];
+          }),
+        );
         const after = await read();
         const elapsed = (after.at - before.at) / 1000;
         const node = (n: Node) => {
           const cpuMs = after.cpuMs[n] - before.cpuMs[n] - idle[n] * elapsed;
+          const mainCpuMs = after.mainCpuMs[n] - before.mainCpuMs[n] - idleMain[n] * elapsed;
           const wakeups = after.wakeups[n] - before.wakeups[n] - idleWakeups[n] * elapsed;
           return {
             usPerEvent: (cpuMs * 1000) / events,
+            mainUsPerEvent: (mainCpuMs * 1000) / events,
             msPerSecond: cpuMs / elapsed,
             deliveries: after.deliveries[n] - before.deliveries[n],
             wakeupsPerEvent: wakeups / events,
@@ -171,7 +198,7 @@ async function runTopology(topology: string, round: number) {
           `  ${name} at ${rate}/s: ` +
             NODES.map(
               (n) =>
-                `${n} ${step[n].usPerEvent.toFixed(1)} µs/event (${step[n].msPerSecond.toFixed(1)} ms/s, ${step[n].deliveries} deliveries, ${step[n].wakeupsPerEvent.toFixed(2)} wakeups/event, ${step[n].usPerWakeup.toFixed(0)} µs/wakeup)`,
+                `${n} ${step[n].usPerEvent.toFixed(1)} µs/event (main thread ${step[n].mainUsPerEvent.toFixed(1)}; ${step[n].msPerSecond.toFixed(1)} ms/s, ${step[n].deliveries} deliveries, ${step[n].wakeupsPerEvent.toFixed(2)} wakeups/event, ${step[n].usPerWakeup.toFixed(0)} µs/wakeup)`,
             ).join('; ') +
             `; ${step.publishedPerEvent.toFixed(2)} feed messages published per event`,
         );
@@ -197,8 +224,18 @@ async function runTopology(topology: string, round: number) {
       return { steps, slope };
     };
 
+    // Both nodes deliver first, unmeasured: a node's first deliveries pay for V8 compiling the
+    // delivery path and for growing its heap, hundreds of ms once, which would count against
+    // whichever phase came first for it (the half node, in the first version of this bench).
     watchers.realtime2 = await stack.watcher(1, 'bench-all');
     await watchAll(watchers.realtime2, streamers);
+    const warmUp = await stack.watcher(0, 'bench-warm-up');
+    await watchAll(warmUp, streamers);
+    log(`  warming both nodes up (not measured)`);
+    const warmUpEvents = await stream(stack, rates.at(-1)!, 'w');
+    await settle([{ watcher: warmUp, count: warmUpEvents }]);
+    warmUp.socket.disconnect();
+    await sleep(1000);
     const none = await phase('realtime1 none, realtime2 all', 'a');
     watchers.realtime1 = await stack.watcher(0, 'bench-half');
     await watchAll(watchers.realtime1, streamers.slice(0, streamerCount / 2));
