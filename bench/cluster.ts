@@ -139,7 +139,7 @@ export function clusterSummary(result: ClusterResult): Array<[string, string]> {
       const name =
         topology === 'single'
           ? `cluster bench, single ${rate}/s`
-          : `cluster ${shards} shards ${rate}/s`;
+          : `cluster ${shards} shards${scaled ? ` x${shards} concurrency` : ''} ${rate}/s`;
       rows.push([
         name,
         `p50 ${median(steps.map((s) => s.latencyMs.p50))} ms, p99 ${median(steps.map((s) => s.latencyMs.p99))} ms; ` +
