@@ -1,13 +1,25 @@
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { EVENTSUB_SECRET, QUEUES, startStack, type Stack } from '../test/helpers/stack.js';
+import {
+  EVENTSUB_SECRET,
+  QUEUES,
+  startStack,
+  type Stack,
+  type StackOptions,
+} from '../test/helpers/stack.js';
 import { followPayload } from '../test/helpers/twitch.js';
 import { eventSubHeaders } from '../src/shared/twitch/eventsub-delivery.js';
 import type { StreamEvent } from '../src/shared/events/event.js';
 import { createRealtimeTokens } from '../src/shared/realtime-token.js';
 import { latencySummary } from './load.js';
 import { cpuMsOf, cpuMsOfCommand, rssOf, startYardstick } from './child.js';
+import {
+  perEventOf,
+  redisServerProbe,
+  type RedisServerCounters,
+  type RedisServerStep,
+} from './redis-servers.js';
 
 type Log = (line: string) => void;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -117,8 +129,10 @@ export interface EndToEndStep {
   duplicated: number;
   latencyMs: ReturnType<typeof latencySummary>;
   webhookAnswers: Record<string, number>;
-  /** Redis work per event over the step (the shared Redis serves every process type). */
+  /** Redis work per event over the step, summed over its servers (all of a cluster's masters). */
   redis: { cpuMsPerEvent: number; commandsPerEvent: number };
+  /** The same for each server, with its share of the commands. */
+  redisServers: RedisServerStep[];
   /**
    * CPU ms per event of each process over the step, the bench's own (load generator and
    * watchers) and PostgreSQL's (all its processes) included: which one gives out first when
@@ -152,16 +166,22 @@ function isGrowing(samples: number[], rate: number): boolean {
   return last > 100 && (last > 2 * firstHalf || last > rate);
 }
 
-/** Redis's own CPU seconds (user + system) and commands served so far. */
-async function redisCounters(stack: Stack) {
+/** Redis's own CPU seconds (user + system) and commands served so far, on the stack's client. */
+async function redisCounters(stack: Stack): Promise<RedisServerCounters[]> {
   const cpu = await stack.redis.info('cpu');
   const stats = await stack.redis.info('stats');
   const field = (text: string, name: string) =>
     Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1]);
-  return {
-    cpuSeconds: field(cpu, 'used_cpu_user') + field(cpu, 'used_cpu_sys'),
-    commands: field(stats, 'total_commands_processed'),
-  };
+  return [
+    {
+      port: 0,
+      cpuSeconds: field(cpu, 'used_cpu_user') + field(cpu, 'used_cpu_sys'),
+      commands: field(stats, 'total_commands_processed'),
+      reads: field(stats, 'total_reads_processed'),
+      writes: field(stats, 'total_writes_processed'),
+      calls: {},
+    },
+  ];
 }
 
 /**
@@ -211,9 +231,15 @@ export async function benchEndToEnd(options: {
   warmUp?: { rate: number; seconds: number };
   watchers: number;
   streamers: number;
+  /** Where the stack runs (a private Redis, a cluster, QUEUE_SHARDS...); the shared Redis by default. */
+  stack?: StackOptions;
+  /** The redis-servers to read the counters of (each master of a cluster); else the stack's client's. */
+  redisPorts?: number[];
   log: Log;
 }): Promise<EndToEndResult> {
-  const stack = await startStack();
+  const stack = await startStack(options.stack);
+  const probe = options.redisPorts && redisServerProbe(options.redisPorts);
+  const readRedis = () => (probe ? probe.read() : redisCounters(stack));
   const streamers = Array.from({ length: options.streamers }, (_, i) => String(20_000 + i));
   // Each watcher watches one streamer; every streamer has the same number of watchers.
   const received = new Map<number, Map<string, number>>();
@@ -246,7 +272,7 @@ export async function benchEndToEnd(options: {
       options.log(`  e2e: ${rate} events/s for ${seconds} s (${count} events)`);
       for (const counts of received.values()) counts.clear();
       latencies.length = 0;
-      const redisBefore = await redisCounters(stack);
+      const redisBefore = await readRedis();
       const cpuBefore = processCpuMs(stack);
       sentAt.clear();
       const backlog: number[] = [];
@@ -269,7 +295,8 @@ export async function benchEndToEnd(options: {
         await sleep(100);
       }
       await sleep(500);
-      const redisAfter = await redisCounters(stack);
+      const redisAfter = await readRedis();
+      const redisServers = perEventOf(redisBefore, redisAfter, count);
       const cpuAfter = processCpuMs(stack);
       const cpuMsPerEvent: Record<string, number> = {};
       for (const [name, ms] of Object.entries(cpuAfter)) {
@@ -296,17 +323,25 @@ export async function benchEndToEnd(options: {
         webhookAnswers: sent.statuses,
         redis: {
           cpuMsPerEvent:
-            Math.round(((redisAfter.cpuSeconds - redisBefore.cpuSeconds) * 1e6) / count) / 1000,
+            Math.round(redisServers.reduce((sum, server) => sum + server.cpuMsPerEvent, 0) * 1000) /
+            1000,
           commandsPerEvent:
-            Math.round(((redisAfter.commands - redisBefore.commands) / count) * 10) / 10,
+            Math.round(
+              redisServers.reduce((sum, server) => sum + server.commandsPerEvent, 0) * 10,
+            ) / 10,
         },
+        redisServers,
         cpuMsPerEvent,
         backlog,
         backlogGrowing: isGrowing(backlog, rate),
         rssUnderLoadMiB,
       };
+      const perServer =
+        redisServers.length > 1
+          ? ` (${redisServers.map((server) => `${server.cpuMsPerEvent} ms, ${Math.round(server.commandShare * 100)}% of commands, ${server.readsPerEvent} reads`).join('; ')})`
+          : ` (${redisServers[0]?.commandsPerEvent} commands, ${redisServers[0]?.readsPerEvent} reads)`;
       options.log(
-        `    p50 ${step.latencyMs.p50} ms, p99 ${step.latencyMs.p99} ms, lost ${step.lost}, duplicated ${step.duplicated}, backlog ${step.backlogGrowing ? 'growing' : 'steady'}; CPU ms/event ${JSON.stringify(cpuMsPerEvent)}, Redis ${step.redis.cpuMsPerEvent}`,
+        `    p50 ${step.latencyMs.p50} ms, p99 ${step.latencyMs.p99} ms, lost ${step.lost}, duplicated ${step.duplicated}, backlog ${step.backlogGrowing ? 'growing' : 'steady'}; CPU ms/event ${JSON.stringify(cpuMsPerEvent)}, Redis ${step.redis.cpuMsPerEvent}${perServer}`,
       );
       firstUser += count;
       return step;
@@ -331,6 +366,7 @@ export async function benchEndToEnd(options: {
     for (const socket of sockets) socket.disconnect();
     return { steps, hold };
   } finally {
+    probe?.close();
     await stack.stop();
   }
 }

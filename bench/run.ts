@@ -2,8 +2,8 @@
  * `npm run bench`: what one process of each type carries, against bare Node and Socket.IO in the
  * same run. Prints progress and a summary, and writes the figures to bench/results/.
  *
- *   npm run bench -- [--only intake,memory,fanout,e2e] [--seconds N] [--rates 100,500]
- *                    [--hold N] [--smoke]
+ *   npm run bench -- [--only intake,memory,fanout,e2e,cluster] [--seconds N] [--rates 100,500]
+ *                    [--hold N] [--shards 3,6,12] [--split-concurrency] [--rounds N] [--smoke]
  *
  * `--smoke` runs every benchmark for a moment with small numbers: it checks that the harness
  * works (CI runs it), not how fast anything is.
@@ -15,8 +15,9 @@ import { parseArgs } from 'node:util';
 import { repoRoot } from '../test/helpers/processes.js';
 import { benchIntake } from './intake.js';
 import { benchEndToEnd, benchFanOut, benchMemory } from './realtime.js';
+import { benchCluster, clusterSummary } from './cluster.js';
 
-const BENCHMARKS = ['intake', 'e2e', 'fanout', 'memory'] as const;
+const BENCHMARKS = ['intake', 'e2e', 'fanout', 'memory', 'cluster'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function readOptions() {
@@ -26,6 +27,9 @@ function readOptions() {
       seconds: { type: 'string' },
       rates: { type: 'string' },
       hold: { type: 'string' },
+      shards: { type: 'string' },
+      rounds: { type: 'string' },
+      'split-concurrency': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
     },
   });
@@ -43,17 +47,42 @@ function readOptions() {
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
     fail('--seconds must be a number of seconds from 0 to 600');
   }
-  const rates = (
-    values.rates?.split(',') ?? (values.smoke ? ['20'] : ['100', '500', '1000', '2000'])
-  ).map(Number);
-  if (rates.some((rate) => !Number.isInteger(rate) || rate <= 0 || rate > 100_000)) {
-    fail('--rates must be events/s, whole numbers from 1 to 100000, separated by commas');
+  const ratesOf = (fallback: string[]) => {
+    const rates = (values.rates?.split(',') ?? (values.smoke ? ['20'] : fallback)).map(Number);
+    if (rates.some((rate) => !Number.isInteger(rate) || rate <= 0 || rate > 100_000)) {
+      fail('--rates must be events/s, whole numbers from 1 to 100000, separated by commas');
+    }
+    return rates;
+  };
+  const rates = ratesOf(['100', '500', '1000', '2000']);
+  // The cluster mode runs every rate on four or more topologies: two rates, where batching
+  // differs (docs/BENCHMARKS.md), keep it to a few minutes.
+  const clusterRates = ratesOf(['500', '1000']);
+  const shards = (values.shards?.split(',') ?? (values.smoke ? ['3'] : ['3', '6', '12'])).map(
+    Number,
+  );
+  if (shards.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
+    fail('--shards must be QUEUE_SHARDS values from 1 to 64, separated by commas');
+  }
+  const rounds = Number(values.rounds ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) {
+    fail('--rounds must be a whole number from 1 to 10');
   }
   const hold = Number(values.hold ?? (values.smoke ? 2 : 60));
   if (!Number.isFinite(hold) || hold < 0 || hold > 3600) {
     fail('--hold must be a number of seconds from 0 (no hold) to 3600');
   }
-  return { only: only as BenchmarkName[], seconds, rates, hold, smoke: values.smoke };
+  return {
+    only: only as BenchmarkName[],
+    seconds,
+    rates,
+    clusterRates,
+    hold,
+    shards,
+    rounds,
+    splitConcurrency: values['split-concurrency'],
+    smoke: values.smoke,
+  };
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -156,6 +185,23 @@ async function main() {
       ],
       ['memory RSS at rest (MiB)', JSON.stringify(memory.rssAtRestMiB)],
     );
+  }
+
+  if (options.only.includes('cluster')) {
+    log('cluster: the e2e load on a single Redis, then on a 3-master cluster, same rates');
+    const cluster = await benchCluster({
+      rates: options.clusterRates,
+      seconds: options.seconds,
+      ...(options.smoke ? {} : { warmUp: { rate: 300, seconds: 5 } }),
+      watchers: options.smoke ? 30 : 600,
+      streamers: options.smoke ? 30 : 300,
+      queueShards: options.shards,
+      splitConcurrency: options.splitConcurrency,
+      rounds: options.rounds,
+      log,
+    });
+    results.cluster = cluster;
+    rows.push(...clusterSummary(cluster));
   }
 
   log('\n=== summary ===');

@@ -186,10 +186,11 @@ function parseShardList(list: string, shards: number): number[] | string {
 
 /**
  * One queue per callback shard on a single Redis: its one core runs every queue's scripts, so
- * more queues only cost connections. On a cluster, enough to spread over a few masters (docs/
- * BENCHMARKS.md, "queue shards").
+ * more queues only cost connections. On a cluster, 3: on 3 masters the best balance measured
+ * (no master over 40% of the commands), and each shard more costs Redis, processor and emitter
+ * CPU per event, since batches form per shard (docs/BENCHMARKS.md, "Redis Cluster").
  */
-export const DEFAULT_QUEUE_SHARDS = { single: 1, cluster: 6 } as const;
+export const DEFAULT_QUEUE_SHARDS = { single: 1, cluster: 3 } as const;
 
 export interface Config {
   env: Env['NODE_ENV'];

@@ -45,11 +45,8 @@ const notifyEvents = createNotifyEventsProcessor({
 });
 const handlers = { [JOBS.notifyEvents]: notifyEvents, [JOBS.notifyEvent]: notifyEvents };
 const common = { connection: redis, redisPrefix: prefix, lockMs: config.workers.lockMs, log };
-// EMITTER_CONCURRENCY is what one emitter has in flight, split over the shards it works.
-const concurrency = Math.max(
-  1,
-  Math.round(config.workers.emitterConcurrency / workerShards.length),
-);
+// EMITTER_CONCURRENCY is per shard, as the processor's is.
+const concurrency = config.workers.emitterConcurrency;
 const workers = workerShards.map((shard) =>
   createWorker({ ...common, queue: notifications.shards[shard]!.name, concurrency, handlers }),
 );

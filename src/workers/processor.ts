@@ -93,11 +93,9 @@ const confirmReplicated =
     : undefined;
 const storeEvents = createPersistEventsProcessor({ store: createEventStore(knex) });
 const common = { connection: redis, redisPrefix: prefix, lockMs: config.workers.lockMs, log };
-// PROCESSOR_CONCURRENCY is what one processor has in flight, split over the shards it works.
-const concurrency = Math.max(
-  1,
-  Math.round(config.workers.processorConcurrency / workerShards.length),
-);
+// PROCESSOR_CONCURRENCY is per shard: a shard's callbacks make that shard's batches, so fewer in
+// flight per shard means smaller batches and more Redis commands per event (docs/BENCHMARKS.md).
+const concurrency = config.workers.processorConcurrency;
 
 /**
  * The handlers of one shard's work: its callbacks, and the notify and storage jobs they make,

@@ -5,9 +5,12 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './processes.js';
 
-/** A redis-server of the test's own, with append-only persistence, that the test may stop. */
+/**
+ * A redis-server of the test's own, with append-only persistence (or none, with `appendOnly:
+ * false`, as the test clusters run), that the test may stop; `args` are added to its command.
+ */
 export async function startPrivateRedis(
-  options: { appendfsync?: 'always' | 'everysec'; args?: string[] } = {},
+  options: { appendfsync?: 'always' | 'everysec'; appendOnly?: boolean; args?: string[] } = {},
 ) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sf-redis-'));
   const port = await freePort();
@@ -25,7 +28,7 @@ export async function startPrivateRedis(
         '--dir',
         dir,
         '--appendonly',
-        'yes',
+        options.appendOnly === false ? 'no' : 'yes',
         '--appendfsync',
         options.appendfsync ?? 'always',
         '--save',

@@ -26,7 +26,7 @@ export const SESSION_SECRET = 'test-session-secret-0123456789-abcdefghijkl';
 
 export interface StackOptions {
   redisUrl?: string;
-  /** A cluster of the test's own; otherwise the shared one under TEST_REDIS_TOPOLOGY=cluster. */
+  /** A Redis Cluster to run on, whatever TEST_REDIS_TOPOLOGY says (the caller stops it). */
   cluster?: RedisCluster;
   env?: Record<string, string>;
   /** Which processes to start; all five by default (two realtime nodes). */
@@ -44,7 +44,7 @@ export interface Stack {
   webhookUrl: string;
   realtimeUrls: string[];
   processes: Map<string, RunningProcess>;
-  /** The stack's Redis: a Cluster client under TEST_REDIS_TOPOLOGY=cluster. */
+  /** The stack's Redis: a Cluster client under TEST_REDIS_TOPOLOGY=cluster or `cluster`. */
   redis: RedisClient;
   knex: Awaited<ReturnType<typeof createTestDatabase>>['knex'];
   start(name: string): Promise<RunningProcess>;

@@ -19,12 +19,23 @@ interface BenchFile {
     };
     fanout: { pipeline: { deliveriesPerSecond: number }; bare: { deliveriesPerSecond: number } };
     memory: { bytesPerSocket: number; rssAtRestMiB: Record<string, number> };
+    cluster: {
+      runs: Array<{
+        topology: 'single' | 'cluster';
+        steps: Array<{
+          lost: number;
+          duplicated: number;
+          redis: { commandsPerEvent: number };
+          redisServers: Array<{ commandShare: number; cpuMsPerEvent: number }>;
+        }>;
+      }>;
+    };
   };
 }
 
 // Whether the harness still works end to end; its figures are for `npm run bench`, not CI.
 describe('npm run bench -- --smoke', function () {
-  this.timeout(240_000);
+  this.timeout(300_000);
 
   it('runs every benchmark briefly, prints the summary and writes the figures', async () => {
     const { code, stdout, stderr } = await new Promise<{
@@ -46,6 +57,8 @@ describe('npm run bench -- --smoke', function () {
       'e2e 20/s, 20 watchers',
       'fan-out ratio pipeline/bare',
       'memory per idle socket',
+      'cluster bench, single 20/s',
+      'cluster 3 shards 20/s',
     ]) {
       assert.match(stdout, new RegExp(`^${row}`, 'm'));
     }
@@ -68,6 +81,20 @@ describe('npm run bench -- --smoke', function () {
       assert.ok(results.fanout.pipeline.deliveriesPerSecond > 0);
       assert.ok(results.fanout.bare.deliveriesPerSecond > 0);
       assert.ok(results.memory.bytesPerSocket > 0);
+      // One private server, then the 3 masters, each with its share of the commands.
+      const [single, cluster] = results.cluster.runs;
+      assert.equal(single?.topology, 'single');
+      assert.equal(cluster?.topology, 'cluster');
+      assert.equal(single.steps[0]?.redisServers.length, 1);
+      assert.equal(cluster.steps[0]?.redisServers.length, 3);
+      for (const run of results.cluster.runs) {
+        for (const step of run.steps) {
+          assert.equal(step.lost + step.duplicated, 0);
+          assert.ok(step.redis.commandsPerEvent > 0);
+          const shares = step.redisServers.reduce((sum, server) => sum + server.commandShare, 0);
+          assert.ok(Math.abs(shares - 1) < 0.01, `command shares sum to ${shares}`);
+        }
+      }
       assert.deepEqual(Object.keys(results.memory.rssAtRestMiB).sort(), [
         'emitter',
         'processor',
@@ -90,6 +117,9 @@ describe('npm run bench -- --smoke', function () {
       );
     });
     assert.equal(code, 2);
-    assert.match(stderr, /unknown benchmark "speed"; there are: intake, e2e, fanout, memory/);
+    assert.match(
+      stderr,
+      /unknown benchmark "speed"; there are: intake, e2e, fanout, memory, cluster/,
+    );
   });
 });

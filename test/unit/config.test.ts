@@ -340,8 +340,8 @@ describe('config', () => {
         tls: true,
         password: 'an-auth-token',
       });
-      assert.equal(config.redis.queueShards, 6, 'the cluster default');
-      assert.deepEqual(config.redis.workerShards, [0, 1, 2, 3, 4, 5]);
+      assert.equal(config.redis.queueShards, 3, 'the cluster default');
+      assert.deepEqual(config.redis.workerShards, [0, 1, 2]);
       const single = loadConfig(base).redis;
       assert.equal(single.cluster, undefined);
       assert.equal(single.queueShards, 1, 'one queue per kind on a single Redis');
