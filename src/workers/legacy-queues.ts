@@ -41,12 +41,12 @@ export function startLegacyDrain(options: {
     );
     let worker: Worker | undefined;
     const check = async () => {
+      // Every time: an earlier processor that restarts mid-deploy upserts its schedule again.
       for (const id of legacy.schedulers ?? []) {
         if (await queue.removeJobScheduler(id)) {
           log.info(`Removed scheduler ${id} of the unsharded queue ${legacy.kind}`);
         }
       }
-      legacy.schedulers = [];
       const counts = await queue.getJobCounts(...UNFINISHED);
       const left = Object.values(counts).reduce((sum, n) => sum + n, 0);
       if (left > 0 && !worker) {

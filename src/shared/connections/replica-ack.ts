@@ -33,7 +33,7 @@ export function createReplicaAck(redis: RedisClient, replicas: number, timeoutMs
   const connectionFor = (key: string): Redis => {
     if (!(redis instanceof Cluster)) return redis;
     const slot = calculateSlot(key);
-    const [owner] = (redis as Cluster & { slots: string[][] }).slots[slot] ?? [];
+    const [owner] = redis.slots[slot] ?? [];
     const node = redis
       .nodes('master')
       .find((candidate) => `${candidate.options.host}:${candidate.options.port}` === owner);
