@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -43,8 +43,19 @@ export interface RedisCluster {
  * node timeout lets a test's failover finish in a few seconds.
  */
 export async function startRedisCluster(
-  options: { masters?: number; replicas?: number; nodeTimeoutMs?: number } = {},
+  options: {
+    masters?: number;
+    replicas?: number;
+    nodeTimeoutMs?: number;
+    /** TLS only (clients, replication and the bus), as ElastiCache's in-transit encryption. */
+    tls?: TestTls;
+    /** `requirepass` on every node, as an ElastiCache AUTH token. */
+    password?: string;
+  } = {},
 ): Promise<RedisCluster> {
+  const secure: Secure = { tls: options.tls, password: options.password };
+  const ask = (port: number, command: [string, ...string[]]) => askNode(port, command, secure);
+  const waitForPing = (port: number) => waitForNode(port, secure);
   const masters = options.masters ?? 3;
   const replicas = options.replicas ?? 0;
   const dir = mkdtempSync(path.join(tmpdir(), 'sf-cluster-'));
@@ -55,8 +66,21 @@ export async function startRedisCluster(
       const [port, busPort] = [await freePort(), await freePort()];
       const nodeDir = path.join(dir, String(port));
       mkdirSync(nodeDir);
+      const listen = options.tls
+        ? [
+            ...['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes'],
+            ...['--tls-replication', 'yes', '--tls-auth-clients', 'no'],
+            ...['--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile],
+            ...['--tls-ca-cert-file', options.tls.caFile],
+          ]
+        : ['--port', String(port)];
+      const auth = options.password
+        ? ['--requirepass', options.password, '--masterauth', options.password]
+        : [];
       const args = [
-        ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1'],
+        ...listen,
+        ...auth,
+        ...['--cluster-port', String(busPort), '--bind', '127.0.0.1'],
         ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
         ...['--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000)],
         ...['--dir', nodeDir, '--save', '', '--appendonly', 'no'],
@@ -77,6 +101,8 @@ export async function startRedisCluster(
       '--cluster-replicas',
       String(replicas),
       '--cluster-yes',
+      ...(options.tls ? ['--tls', '--cacert', options.tls.caFile] : []),
+      ...(options.password ? ['-a', options.password, '--no-auth-warning'] : []),
     ]).catch((error: Error & { stdout?: string; stderr?: string }) => {
       throw new Error(`redis-cli --cluster create failed: ${error.stderr || error.stdout}`);
     });
@@ -93,7 +119,13 @@ export async function startRedisCluster(
     client: () =>
       new Cluster(
         nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
-        { redisOptions: { maxRetriesPerRequest: 3 } },
+        {
+          redisOptions: {
+            maxRetriesPerRequest: 3,
+            ...(options.tls ? { tls: { ca: readFileSync(options.tls.caFile) } } : {}),
+            ...(options.password ? { password: options.password } : {}),
+          },
+        },
       ),
     async masters() {
       const [node] = alive();
@@ -154,13 +186,36 @@ export async function startRedisCluster(
 
 const firstLine = (text: string) => text.split('\n')[0]?.trim() ?? '';
 
+/** A certificate authority and a node certificate for 127.0.0.1, as files. */
+export interface TestTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+interface Secure {
+  tls?: TestTls | undefined;
+  password?: string | undefined;
+}
+
 /** One command to one node, on a connection of its own that never retries. */
 export async function ask(port: number, command: [string, ...string[]]): Promise<unknown> {
+  return askNode(port, command, {});
+}
+
+async function askNode(
+  port: number,
+  command: [string, ...string[]],
+  secure: Secure,
+): Promise<unknown> {
   const redis = new Redis({
+    // By address: the test certificate names 127.0.0.1, not localhost.
+    host: '127.0.0.1',
     port,
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    ...(secure.tls ? { tls: { ca: readFileSync(secure.tls.caFile) } } : {}),
+    ...(secure.password ? { password: secure.password } : {}),
   });
   redis.on('error', () => undefined); // the caller sees the rejection
   try {
@@ -171,9 +226,9 @@ export async function ask(port: number, command: [string, ...string[]]): Promise
   }
 }
 
-async function waitForPing(port: number): Promise<void> {
+async function waitForNode(port: number, secure: Secure): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    if ((await ask(port, ['PING']).catch(() => '')) === 'PONG') return;
+    if ((await askNode(port, ['PING'], secure).catch(() => '')) === 'PONG') return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(
@@ -185,4 +240,64 @@ function spawnNode(args: string[]): ChildProcess {
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   child.once('error', () => undefined);
   return child;
+}
+
+/**
+ * A throwaway certificate authority and a certificate for 127.0.0.1 signed by it, made with
+ * openssl in `dir`: what a TLS test cluster serves, and what a client is told to trust.
+ */
+export async function makeTestTls(dir: string): Promise<TestTls> {
+  const file = (name: string) => path.join(dir, name);
+  const openssl = (...args: string[]) =>
+    run('openssl', args).catch((error: Error) => {
+      throw new Error(
+        `openssl failed (is it installed? apt-get install openssl): ${error.message}`,
+      );
+    });
+  await openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=sf-test-ca',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.crt'),
+  );
+  await openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    file('node.key'),
+    '-out',
+    file('node.csr'),
+  );
+  writeFileSync(file('san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  await openssl(
+    'x509',
+    '-req',
+    '-in',
+    file('node.csr'),
+    '-CA',
+    file('ca.crt'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    file('san.cnf'),
+    '-out',
+    file('node.crt'),
+  );
+  return { caFile: file('ca.crt'), certFile: file('node.crt'), keyFile: file('node.key') };
 }

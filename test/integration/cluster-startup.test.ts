@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort, startProcess, type ProcessType } from '../helpers/processes.js';
 import { EVENTSUB_SECRET, SESSION_SECRET } from '../helpers/stack.js';
-import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
+import { makeTestTls, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 
 const PROCESS_TYPES: ProcessType[] = ['web', 'realtime', 'processor', 'emitter'];
 
@@ -82,5 +85,53 @@ describe('process start-up on a Redis Cluster (REDIS_CLUSTER_NODES)', function (
       `127.0.0.1:${alive}`,
       /Redis Cluster at 127\.0\.0\.1:\d+ is not usable: cluster_state:fail \(slots assigned 16384 of 16384, \d+ failing, 3 nodes known\)$/,
     );
+  });
+
+  it('starts on a cluster that takes TLS only and a password, and names a wrong password', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sf-tls-'));
+    const secured = await startRedisCluster({
+      masters: 3,
+      tls: await makeTestTls(dir),
+      password: 'cluster-auth-token',
+    });
+    try {
+      const env = {
+        ...envFor(secured.seedNodes),
+        REDIS_TLS: 'true',
+        REDIS_PASSWORD: 'cluster-auth-token',
+        // How a private CA is trusted by Node; ElastiCache's certificates need nothing.
+        NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.crt'),
+      };
+      const [emitterPort, realtimePort] = [await freePort(), await freePort()];
+      const emitter = startProcess('emitter', 'emitter', {
+        ...env,
+        HEALTH_PORT: String(emitterPort),
+      });
+      const realtime = startProcess('realtime', 'realtime', { ...env, PORT: String(realtimePort) });
+      try {
+        await emitter.waitForOutput(/emitter started/);
+        await realtime.waitForOutput(/realtime listening/);
+        for (const port of [emitterPort, realtimePort]) {
+          const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+          assert.equal(ready.status, 200, await ready.text());
+        }
+      } finally {
+        await emitter.stop('SIGTERM');
+        await realtime.stop('SIGTERM');
+      }
+      const wrong = startProcess('emitter', 'emitter', {
+        ...env,
+        REDIS_PASSWORD: 'not-the-token',
+        HEALTH_PORT: String(emitterPort),
+      });
+      assert.equal(await wrong.exited, 1, wrong.output());
+      assert.match(
+        wrong.output(),
+        /^streamfeed emitter: cannot start, Redis Cluster at .* cannot be reached: 127\.0\.0\.1:\d+: WRONGPASS/m,
+      );
+    } finally {
+      await secured.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -15,7 +15,7 @@ async function clusterInfo(
   const probe = new Redis({
     host: node.host,
     port: node.port,
-    ...(cluster.tls ? { tls: { servername: node.host } } : {}),
+    ...(cluster.tls ? { tls: {} } : {}),
     ...(cluster.username ? { username: cluster.username } : {}),
     ...(cluster.password ? { password: cluster.password } : {}),
     connectionName: 'streamfeed:cluster-check',
