@@ -26,9 +26,8 @@ describe('a Redis Cluster master SIGKILLed under a steady stream, its replica ta
 describe('resharding a Redis Cluster while events flow', function () {
   this.timeout(240_000);
 
-  it('moves every slot of a master, queues and feeds with them, losing and doubling nothing', async () => {
-    // Moving a third of the slots takes 5-18 s on this machine, so the stream is 30 s long.
-    const run = await runFailover({ ackReplicas: 0, disrupt: reshardAway, total: 3000 });
+  it('moves the slots of a callback queue and a watched feed to another master, losing and doubling nothing', async () => {
+    const run = await runFailover({ ackReplicas: 0, disrupt: reshardAway });
     assert.equal(run.report.acknowledged, run.total);
     assert.ok(
       run.overAtAcknowledged < run.total,
