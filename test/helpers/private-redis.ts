@@ -60,7 +60,9 @@ export async function startPrivateRedis(
     );
   }
   async function stop(signal: NodeJS.Signals = 'SIGKILL') {
-    if (!child || child.exitCode !== null) return;
+    // A server killed by a signal has no exit code but a signal code: it is gone all the same,
+    // and waiting for its exit again would wait forever.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child!.once('exit', resolve));
     child.kill(signal);
     await exited;
