@@ -31,7 +31,12 @@ describe('a rolling restart of every process type with SIGTERM under load', func
   const balancers: LoadBalancer[] = [];
 
   before(async () => {
-    stack = await startStack({ env: { WEB_DRAIN_MS: '1000' } });
+    stack = await startStack({
+      env: {
+        WEB_DRAIN_MS: '1000',
+        REALTIME_MAX_WATCHES_PER_CONNECTION: String(STREAMERS.length),
+      },
+    });
     await stack.startWebNode('web2');
     const checks = { healthPath: '/readyz', checkEveryMs: 100 };
     balancers.push(
