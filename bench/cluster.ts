@@ -7,6 +7,8 @@ type Log = (line: string) => void;
 /** One topology's run: a single Redis, or the cluster with one QUEUE_SHARDS. */
 export interface TopologyRun {
   topology: 'single' | 'cluster';
+  /** The cluster's masters (1 for the single Redis). */
+  masters: number;
   queueShards: number;
   /** PROCESSOR_CONCURRENCY and EMITTER_CONCURRENCY times QUEUE_SHARDS: each shard as much in flight as the single Redis's one queue. */
   splitConcurrency: boolean;
@@ -17,14 +19,14 @@ export interface TopologyRun {
 export interface ClusterResult {
   streamers: number;
   watchers: number;
-  masters: number;
   runs: TopologyRun[];
 }
 
 /**
  * The e2e load (real processes, signed webhooks, `streamers` streamers, `watchers` sockets over
- * two realtime nodes) first on a redis-server of its own and then on a 3-master cluster of its
- * own, once per QUEUE_SHARDS choice, at the same rates; `rounds` times over, in that order. Both
+ * two realtime nodes) first on a redis-server of its own and then on a cluster of its own per
+ * `masters` choice (3 by default; 1 measures cluster mode's own cost, apart from spreading the
+ * work over servers), once per QUEUE_SHARDS choice, at the same rates; `rounds` times over. Both
  * run on free ports without persistence, so the shared 6379 is not measured, and the single
  * server does the work that the cluster's masters share.
  */
@@ -35,6 +37,7 @@ export async function benchCluster(options: {
   watchers: number;
   streamers: number;
   queueShards: number[];
+  masters?: number[];
   /**
    * Also runs each shard choice with the concurrency of versions before it was per shard:
    * PROCESSOR_CONCURRENCY and EMITTER_CONCURRENCY divided by the shards.
@@ -43,7 +46,6 @@ export async function benchCluster(options: {
   rounds: number;
   log: Log;
 }): Promise<ClusterResult> {
-  const masters = 3;
   const runs: TopologyRun[] = [];
   const load = {
     rates: options.rates,
@@ -63,10 +65,25 @@ export async function benchCluster(options: {
         stack: { redisUrl: single.url, env: { QUEUE_SHARDS: '1' } },
         redisPorts: [single.port],
       });
-      runs.push({ topology: 'single', queueShards: 1, splitConcurrency: false, round, steps });
+      runs.push({
+        topology: 'single',
+        masters: 1,
+        queueShards: 1,
+        splitConcurrency: false,
+        round,
+        steps,
+      });
     } finally {
       await single.destroy();
     }
+    for (const masters of options.masters ?? [3]) {
+      runs.push(...(await onCluster(masters, round)));
+    }
+  }
+  return { streamers: options.streamers, watchers: options.watchers, runs };
+
+  async function onCluster(masters: number, round: number): Promise<TopologyRun[]> {
+    const runs: TopologyRun[] = [];
     const cluster = await startRedisCluster({ masters });
     try {
       const ports = (await cluster.masters()).map((master) => master.port);
@@ -96,6 +113,7 @@ export async function benchCluster(options: {
         });
         runs.push({
           topology: 'cluster',
+          masters,
           queueShards: shards,
           splitConcurrency: split,
           round,
@@ -105,8 +123,8 @@ export async function benchCluster(options: {
     } finally {
       await cluster.stop();
     }
+    return runs;
   }
-  return { streamers: options.streamers, watchers: options.watchers, masters, runs };
 }
 
 const median = (values: number[]) => {
@@ -120,10 +138,15 @@ export function clusterSummary(result: ClusterResult): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   const single = result.runs.filter((run) => run.topology === 'single');
   const configOf = (run: TopologyRun) =>
-    `${run.topology}:${run.queueShards}:${run.splitConcurrency ? 'split' : ''}`;
+    `${run.topology}:${run.masters}:${run.queueShards}:${run.splitConcurrency ? 'split' : ''}`;
   const configs = [...new Set(result.runs.map(configOf))];
   for (const config of configs) {
-    const [topology, shards, split] = config.split(':') as ['single' | 'cluster', string, string];
+    const [topology, masters, shards, split] = config.split(':') as [
+      'single' | 'cluster',
+      string,
+      string,
+      string,
+    ];
     const runs = result.runs.filter((run) => configOf(run) === config);
     for (const [i, { rate }] of runs[0]!.steps.entries()) {
       const steps = runs.map((run) => run.steps[i]!);
@@ -142,7 +165,7 @@ export function clusterSummary(result: ClusterResult): Array<[string, string]> {
       const name =
         topology === 'single'
           ? `cluster bench, single ${rate}/s`
-          : `cluster ${shards} shards${split ? ` concurrency / ${shards}` : ''} ${rate}/s`;
+          : `cluster ${masters} masters ${shards} shards${split ? ` concurrency / ${shards}` : ''} ${rate}/s`;
       rows.push([
         name,
         `p50 ${median(steps.map((s) => s.latencyMs.p50))} ms, p99 ${median(steps.map((s) => s.latencyMs.p99))} ms; ` +

@@ -15,8 +15,10 @@ import { createRealtimeTokens } from '../src/shared/realtime-token.js';
 import { latencySummary } from './load.js';
 import { cpuMsOf, cpuMsOfCommand, rssOf, startYardstick } from './child.js';
 import {
+  commandCostsOf,
   perEventOf,
   redisServerProbe,
+  type CommandCost,
   type RedisServerCounters,
   type RedisServerStep,
 } from './redis-servers.js';
@@ -133,6 +135,8 @@ export interface EndToEndStep {
   redis: { cpuMsPerEvent: number; commandsPerEvent: number };
   /** The same for each server, with its share of the commands. */
   redisServers: RedisServerStep[];
+  /** The servers' command time by command, costliest first (empty without `redisPorts`). */
+  redisCommands: CommandCost[];
   /**
    * CPU ms per event of each process over the step, the bench's own (load generator and
    * watchers) and PostgreSQL's (all its processes) included: which one gives out first when
@@ -180,6 +184,7 @@ async function redisCounters(stack: Stack): Promise<RedisServerCounters[]> {
       reads: field(stats, 'total_reads_processed'),
       writes: field(stats, 'total_writes_processed'),
       calls: {},
+      usec: {},
     },
   ];
 }
@@ -297,6 +302,7 @@ export async function benchEndToEnd(options: {
       await sleep(500);
       const redisAfter = await readRedis();
       const redisServers = perEventOf(redisBefore, redisAfter, count);
+      const redisCommands = commandCostsOf(redisBefore, redisAfter, count);
       const cpuAfter = processCpuMs(stack);
       const cpuMsPerEvent: Record<string, number> = {};
       for (const [name, ms] of Object.entries(cpuAfter)) {
@@ -331,6 +337,7 @@ export async function benchEndToEnd(options: {
             ) / 10,
         },
         redisServers,
+        redisCommands,
         cpuMsPerEvent,
         backlog,
         backlogGrowing: isGrowing(backlog, rate),
@@ -343,6 +350,14 @@ export async function benchEndToEnd(options: {
       options.log(
         `    p50 ${step.latencyMs.p50} ms, p99 ${step.latencyMs.p99} ms, lost ${step.lost}, duplicated ${step.duplicated}, backlog ${step.backlogGrowing ? 'growing' : 'steady'}; CPU ms/event ${JSON.stringify(cpuMsPerEvent)}, Redis ${step.redis.cpuMsPerEvent}${perServer}`,
       );
+      if (redisCommands.length > 0) {
+        options.log(
+          `    Redis command time per event: ${redisCommands
+            .slice(0, 10)
+            .map((cost) => `${cost.command} ${cost.callsPerEvent}x ${cost.usPerEvent} µs`)
+            .join(', ')}`,
+        );
+      }
       firstUser += count;
       return step;
     };

@@ -12,6 +12,16 @@ export interface RedisServerCounters {
   writes: number;
   /** Calls by command (INFO commandstats), lower case: `publish`, `evalsha`... */
   calls: Record<string, number>;
+  /** Microseconds spent in each command (INFO commandstats `usec`); a script's own commands too. */
+  usec: Record<string, number>;
+}
+
+/** One command's share of a step, summed over the servers. */
+export interface CommandCost {
+  command: string;
+  callsPerEvent: number;
+  /** Its execution time per event, µs; the rest of the servers' CPU is reading, writing and the event loop. */
+  usPerEvent: number;
 }
 
 /** One step's work of one server, per event, and its share of all the servers' commands. */
@@ -57,6 +67,11 @@ export function redisServerProbe(ports: number[]) {
                 Number(calls),
               ]),
             ),
+            usec: Object.fromEntries(
+              [...info.matchAll(/^cmdstat_([\w|]+):calls=\d+,usec=(\d+)/gm)].map(
+                ([, name, usec]) => [name!, Number(usec)],
+              ),
+            ),
           };
         }),
       ),
@@ -86,4 +101,35 @@ export function perEventOf(
     readsPerEvent: Math.round((d.reads / events) * 10) / 10,
     writesPerEvent: Math.round((d.writes / events) * 10) / 10,
   }));
+}
+
+/**
+ * Where the servers' command time went between two readings, per event, costliest first. A
+ * command a script runs counts under its own name and inside `evalsha`'s time as well, so the
+ * list's sum is not the servers' CPU.
+ */
+export function commandCostsOf(
+  before: RedisServerCounters[],
+  after: RedisServerCounters[],
+  events: number,
+): CommandCost[] {
+  const calls = new Map<string, number>();
+  const usec = new Map<string, number>();
+  for (const [i, end] of after.entries()) {
+    const start = before[i]!;
+    for (const [command, n] of Object.entries(end.calls)) {
+      calls.set(command, (calls.get(command) ?? 0) + n - (start.calls[command] ?? 0));
+    }
+    for (const [command, us] of Object.entries(end.usec)) {
+      usec.set(command, (usec.get(command) ?? 0) + us - (start.usec[command] ?? 0));
+    }
+  }
+  return [...calls]
+    .filter(([, n]) => n > 0)
+    .map(([command, n]) => ({
+      command,
+      callsPerEvent: Math.round((n / events) * 100) / 100,
+      usPerEvent: Math.round(((usec.get(command) ?? 0) / events) * 10) / 10,
+    }))
+    .sort((a, b) => b.usPerEvent - a.usPerEvent);
 }

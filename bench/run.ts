@@ -3,7 +3,8 @@
  * same run. Prints progress and a summary, and writes the figures to bench/results/.
  *
  *   npm run bench -- [--only intake,memory,fanout,e2e,cluster] [--seconds N] [--rates 100,500]
- *                    [--hold N] [--shards 3,6,12] [--split-concurrency] [--rounds N] [--smoke]
+ *                    [--hold N] [--shards 3,6,12] [--masters 3] [--split-concurrency] [--rounds N]
+ *                    [--smoke]
  *
  * `--smoke` runs every benchmark for a moment with small numbers: it checks that the harness
  * works (CI runs it), not how fast anything is.
@@ -28,6 +29,7 @@ function readOptions() {
       rates: { type: 'string' },
       hold: { type: 'string' },
       shards: { type: 'string' },
+      masters: { type: 'string' },
       rounds: { type: 'string' },
       'split-concurrency': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
@@ -64,6 +66,10 @@ function readOptions() {
   if (shards.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
     fail('--shards must be QUEUE_SHARDS values from 1 to 64, separated by commas');
   }
+  const masters = (values.masters?.split(',') ?? ['3']).map(Number);
+  if (masters.some((n) => !Number.isInteger(n) || n < 1 || n > 6)) {
+    fail('--masters must be cluster sizes from 1 to 6 masters, separated by commas');
+  }
   const rounds = Number(values.rounds ?? 1);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) {
     fail('--rounds must be a whole number from 1 to 10');
@@ -79,6 +85,7 @@ function readOptions() {
     clusterRates,
     hold,
     shards,
+    masters,
     rounds,
     splitConcurrency: values['split-concurrency'],
     smoke: values.smoke,
@@ -196,6 +203,7 @@ async function main() {
       watchers: options.smoke ? 30 : 600,
       streamers: options.smoke ? 30 : 300,
       queueShards: options.shards,
+      masters: options.masters,
       splitConcurrency: options.splitConcurrency,
       rounds: options.rounds,
       log,

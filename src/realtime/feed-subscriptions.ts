@@ -1,5 +1,4 @@
-import { Cluster } from 'ioredis';
-import type { RedisClient } from '../shared/connections/redis.js';
+import { isCluster, type RedisClient } from '../shared/connections/redis.js';
 import type { Logger } from '../shared/logger.js';
 import type { NotifyEventJob } from '../shared/queues.js';
 import { decodeFeedMessage, feedChannel } from '../shared/feed/feed-channels.js';
@@ -13,7 +12,7 @@ export interface FeedSubscriptions {
 
 /** The three pub/sub operations, plain on a single Redis and sharded on a Cluster. */
 function pubSubOf(subscriber: RedisClient) {
-  if (subscriber instanceof Cluster) {
+  if (isCluster(subscriber)) {
     // ioredis routes each SSUBSCRIBE to its own connection to the master owning the channel's
     // slot (one per master, `shardedSubscribers: true`), and subscribes again after a slot moves.
     if (!subscriber.options.shardedSubscribers) {

@@ -1,6 +1,5 @@
-import { Cluster } from 'ioredis';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import type { RedisClient } from '../shared/connections/redis.js';
+import { isCluster, type RedisClient } from '../shared/connections/redis.js';
 import { socketIoKey } from '../shared/realtime-protocol.js';
 
 /**
@@ -11,16 +10,16 @@ import { socketIoKey } from '../shared/realtime-protocol.js';
  * SSUBSCRIBE once more per watched room, which the feed subscriptions already do.
  */
 export function socketIoAdapter(pub: RedisClient, sub: RedisClient, prefix: string) {
-  if (pub instanceof Cluster !== sub instanceof Cluster) {
+  if (isCluster(pub) !== isCluster(sub)) {
     throw new Error('The Socket.IO adapter needs two Cluster clients or two single-Redis ones');
   }
-  if (sub instanceof Cluster && !sub.options.shardedSubscribers) {
+  if (isCluster(sub) && !sub.options.shardedSubscribers) {
     // Without it ioredis sends SSUBSCRIBE to one node of its choice, which answers MOVED.
     throw new Error(
       'A Cluster Socket.IO subscriber needs the ioredis option shardedSubscribers: true',
     );
   }
-  return pub instanceof Cluster
+  return isCluster(pub)
     ? createShardedAdapter(pub, sub, {
         channelPrefix: socketIoKey(prefix),
         subscriptionMode: 'static',

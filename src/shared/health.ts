@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Cluster } from 'ioredis';
-import type { RedisClient } from './connections/redis.js';
-import { isCluster } from './connections/scan-keys.js';
+import { isCluster, type RedisClient } from './connections/redis.js';
 import type { Knex } from 'knex';
 import type { Logger } from './logger.js';
 import { listen } from './listen.js';

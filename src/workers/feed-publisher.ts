@@ -1,5 +1,4 @@
-import { Cluster } from 'ioredis';
-import type { RedisClient } from '../shared/connections/redis.js';
+import { isCluster, type RedisClient } from '../shared/connections/redis.js';
 import type { NotifyEventJob } from '../shared/queues.js';
 import { byStreamer, encodeFeedMessage, feedChannel } from '../shared/feed/feed-channels.js';
 
@@ -17,10 +16,9 @@ export interface FeedPublisher {
  * taken every message.
  */
 export function createFeedPublisher(redis: RedisClient, prefix: string): FeedPublisher {
-  const send =
-    redis instanceof Cluster
-      ? (channel: string, message: string) => redis.spublish(channel, message)
-      : (channel: string, message: string) => redis.publish(channel, message);
+  const send = isCluster(redis)
+    ? (channel: string, message: string) => redis.spublish(channel, message)
+    : (channel: string, message: string) => redis.publish(channel, message);
   return {
     async publish(notifications) {
       await Promise.all(

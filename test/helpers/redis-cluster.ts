@@ -38,9 +38,11 @@ export interface RedisCluster {
 }
 
 /**
- * A real Redis Cluster of the test's own: `masters` masters (3 at least, as redis-cli requires),
- * each with `replicas` replicas, on free ports in a temp folder, stopped by `stop()`. A short
- * node timeout lets a test's failover finish in a few seconds.
+ * A real Redis Cluster of the test's own: `masters` masters, each with `replicas` replicas, on
+ * free ports in a temp folder, stopped by `stop()`. A short node timeout lets a test's failover
+ * finish in a few seconds. redis-cli creates 3 masters or more; fewer (a benchmark's one-master
+ * cluster, which measures cluster mode's own cost apart from spreading the work) are made by
+ * hand, without replicas.
  */
 export async function startRedisCluster(
   options: {
@@ -84,6 +86,8 @@ export async function startRedisCluster(
         ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
         ...['--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000)],
         ...['--dir', nodeDir, '--save', '', '--appendonly', 'no'],
+        // A node learns its own address from a peer's MEET; a lone master has none to tell it.
+        ...(masters < 3 ? ['--cluster-announce-ip', '127.0.0.1'] : []),
       ];
       nodes.push({
         port,
@@ -93,7 +97,22 @@ export async function startRedisCluster(
       });
     }
     await Promise.all(nodes.map((node) => waitForPing(node.port)));
-    // redis-cli gives the first `masters` nodes the slots, and the rest to them as replicas.
+    if (masters < 3) {
+      if (replicas > 0) {
+        throw new Error('A cluster of fewer than 3 masters is made without replicas');
+      }
+      await assignSlotsByHand(nodes, ask);
+    } else {
+      // redis-cli gives the first `masters` nodes the slots, and the rest to them as replicas.
+      await createWithRedisCli();
+    }
+  } catch (error) {
+    for (const node of nodes) node.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  async function createWithRedisCli() {
     await run('redis-cli', [
       '--cluster',
       'create',
@@ -106,10 +125,6 @@ export async function startRedisCluster(
     ]).catch((error: Error & { stdout?: string; stderr?: string }) => {
       throw new Error(`redis-cli --cluster create failed: ${error.stderr || error.stdout}`);
     });
-  } catch (error) {
-    for (const node of nodes) node.child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
   }
 
   const alive = () => nodes.filter((node) => node.child.exitCode === null && !node.child.killed);
@@ -182,6 +197,23 @@ export async function startRedisCluster(
   };
   await cluster.waitUntilHealthy();
   return cluster;
+}
+
+/** Even slot ranges over `nodes`, and each node introduced to the first, as redis-cli would. */
+async function assignSlotsByHand(
+  nodes: ClusterNode[],
+  ask: (port: number, command: [string, ...string[]]) => Promise<unknown>,
+) {
+  const per = Math.ceil(16384 / nodes.length);
+  for (const [i, node] of nodes.entries()) {
+    const from = i * per;
+    const to = Math.min(16383, from + per - 1);
+    await ask(node.port, ['CLUSTER', 'ADDSLOTSRANGE', String(from), String(to)]);
+    // The bus port is not port + 10000 here, so MEET names it.
+    const first = nodes[0]!;
+    const busPort = first.args[first.args.indexOf('--cluster-port') + 1]!;
+    if (i > 0) await ask(node.port, ['CLUSTER', 'MEET', '127.0.0.1', String(first.port), busPort]);
+  }
 }
 
 const firstLine = (text: string) => text.split('\n')[0]?.trim() ?? '';

@@ -26,6 +26,18 @@ describe('queue shard placement', () => {
     }
   });
 
+  it('keeps the names that earlier versions made, up to the 64th shard', () => {
+    // Queues that exist keep their jobs only if their names never change.
+    assert.equal(queueShardName(QUEUES.persist, 0), '{eventPersist-0.21217}');
+    assert.equal(queueShardName(QUEUES.callbacks, 2), '{twitchCallbacks-2.4749}');
+    assert.equal(queueShardName(QUEUES.notifications, 63), '{eventNotifications-63.8205}');
+    for (const kind of [QUEUES.callbacks, QUEUES.persist, QUEUES.notifications]) {
+      for (let shard = 0; shard < 64; shard++) {
+        assert.equal(calculateSlot(queueShardName(kind, shard)), shardSlot(shard));
+      }
+    }
+  });
+
   it('keeps each shard one distinct hash tag that names its kind and number', () => {
     const names = new Set<string>();
     for (let shard = 0; shard < 24; shard++) {

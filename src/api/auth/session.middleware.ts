@@ -2,7 +2,8 @@ import session from 'express-session';
 import RedisStore from 'connect-redis';
 import type { RequestHandler } from 'express';
 import type { RedisClient } from '../../shared/connections/redis.js';
-import { isCluster, scanKeys } from '../../shared/connections/scan-keys.js';
+import { isCluster } from '../../shared/connections/redis.js';
+import { scanKeys } from '../../shared/connections/scan-keys.js';
 
 export const SESSION_COOKIE = 'sf.sid';
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;

@@ -6,6 +6,12 @@ import type { Logger } from '../logger.js';
 export type RedisClient = Redis | Cluster;
 
 /**
+ * Whether a client is a Cluster. By ioredis's own flag rather than instanceof, which fails for a
+ * Cluster made by another copy of ioredis (a dependency's own, say).
+ */
+export const isCluster = (redis: RedisClient): redis is Cluster => redis.isCluster;
+
+/**
  * `blocking`: BullMQ workers, which must wait for Redis forever.
  * `subscriber`: pub/sub, which waits forever too; on a cluster it holds a sharded subscriber per
  * master (SSUBSCRIBE), so that a publish reaches only the shard that owns the channel.

@@ -1,6 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
-import { Cluster, type Redis } from 'ioredis';
-import type { RedisClient } from './redis.js';
+import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './redis.js';
 
 /** Fewer replicas than REDIS_ACK_REPLICAS had the job when the bound ran out. */
 export class ReplicaAckError extends Error {
@@ -31,7 +31,7 @@ export class ReplicaAckError extends Error {
  */
 export function createReplicaAck(redis: RedisClient, replicas: number, timeoutMs: number) {
   const connectionFor = (key: string): Redis => {
-    if (!(redis instanceof Cluster)) return redis;
+    if (!isCluster(redis)) return redis;
     const slot = calculateSlot(key);
     const [owner] = redis.slots[slot] ?? [];
     const node = redis

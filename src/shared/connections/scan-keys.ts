@@ -1,8 +1,5 @@
-import type { Cluster, Redis } from 'ioredis';
-import type { RedisClient } from './redis.js';
-
-/** `isCluster` rather than instanceof: it holds for a Cluster of another copy of ioredis too. */
-export const isCluster = (redis: RedisClient): redis is Cluster => redis.isCluster;
+import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './redis.js';
 
 /**
  * The keys matching `pattern`, in batches, from every node that holds keys: the single Redis, or
