@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
 import { createDatabase } from '../shared/connections/database.js';
+import { closeRedis, createRedis, type RedisTarget } from '../shared/connections/redis.js';
+import { createLogger } from '../shared/logger.js';
 import { createStreamerStore } from '../shared/db/streamer-store.js';
 import { JOBS, QUEUES, createQueue, enqueue } from '../shared/queues.js';
 import { STREAMER_MODE_SCOPES, plannedSubscriptions } from '../shared/twitch/subscription-plan.js';
@@ -22,7 +23,8 @@ export interface DemoOptions {
   simUrl: string;
   clientId: string;
   databaseUrl: string;
-  redisUrl: string;
+  /** The stack's Redis: one server, or the cluster of REDIS_CLUSTER_NODES. */
+  redis: RedisTarget;
   redisPrefix: string;
   say: (line: string) => void;
 }
@@ -53,8 +55,8 @@ async function call<T>(url: string, body?: unknown): Promise<T> {
  */
 async function registerStreamers(options: DemoOptions): Promise<Demo['streamers']> {
   const knex = createDatabase(options.databaseUrl);
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  redis.on('error', () => undefined); // the queue reports what matters
+  // Silent: the queue's own errors report what matters, once.
+  const redis = createRedis(options.redis, 'dev-demo', 'blocking', createLogger('silent', 'demo'));
   const queue = createQueue(QUEUES.subscriptions, redis, options.redisPrefix);
   try {
     const store = createStreamerStore(knex);
@@ -84,7 +86,7 @@ async function registerStreamers(options: DemoOptions): Promise<Demo['streamers'
     return streamers;
   } finally {
     await queue.close();
-    redis.disconnect();
+    await closeRedis(redis);
     await knex.destroy();
   }
 }

@@ -5,6 +5,7 @@ import { startDevPostgres, type DevPostgres } from './dev-postgres.js';
 import { createProcessGroup, type ChildSpec } from './dev-processes.js';
 import { ensureDevRedis, type DevRedis } from './dev-redis.js';
 import { loadDevSecrets } from './dev-secrets.js';
+import { loadConfig } from '../shared/config.js';
 
 // `npm start`: the whole stack on one machine, with a Twitch simulator unless TWITCH_CLIENT_ID is set.
 const began = Date.now();
@@ -73,9 +74,14 @@ try {
     : startDevPostgres(dataDir, portOf('DEV_POSTGRES_PORT', 54329), say);
   const pg = await postgres;
   say(pg ? `PostgreSQL: ready (${seconds()})` : 'PostgreSQL: using DATABASE_URL');
-  redis = given('REDIS_URL') ? Promise.resolve(undefined) : ensureDevRedis(dataDir, say);
+  // A Redis Cluster is the operator's (REDIS_CLUSTER_NODES): nothing to start here.
+  const clustered = given('REDIS_CLUSTER_NODES');
+  redis =
+    given('REDIS_URL') || clustered ? Promise.resolve(undefined) : ensureDevRedis(dataDir, say);
   const ownRedis = await redis;
-  if (!ownRedis && given('REDIS_URL')) say('Redis: using REDIS_URL');
+  if (clustered) {
+    say(`Redis: using the Redis Cluster of REDIS_CLUSTER_NODES (${env.REDIS_CLUSTER_NODES})`);
+  } else if (!ownRedis) say('Redis: using REDIS_URL');
   const secrets =
     given('TWITCH_EVENTSUB_SECRET') && given('SESSION_SECRET') ? {} : loadDevSecrets(dataDir);
   const twitch = simulated
@@ -140,7 +146,8 @@ try {
       simUrl,
       clientId: twitch.TWITCH_CLIENT_ID!,
       databaseUrl: base.DATABASE_URL!,
-      redisUrl: base.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      // Read as every process reads it (the children have checked it by now).
+      redis: loadConfig('emitter', base).redis,
       redisPrefix: env.REDIS_PREFIX || 'sf',
       say,
     });

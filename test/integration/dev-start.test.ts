@@ -22,6 +22,8 @@ import type { StreamEvent } from '../../src/shared/events/event.js';
 import { createRealtimeTokens } from '../../src/shared/realtime-token.js';
 import { freePort, repoRoot } from '../helpers/processes.js';
 import { deleteKeys, TEST_REDIS_URL } from '../helpers/redis.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { startRedisCluster } from '../helpers/redis-cluster.js';
 
 const LAUNCHER = path.join(repoRoot, 'dist/dev/start.js');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -181,44 +183,7 @@ describe('npm start: the whole stack from one command', function () {
         output,
       );
 
-      const { data: users } = (await (await fetch(`${simUrl}/sim/users`)).json()) as {
-        data: Array<{ id: string; login: string }>;
-      };
-      const demoIds = users.filter((u) => u.login.startsWith('demo_')).map((u) => u.id);
-      assert.equal(demoIds.length, 3);
-      const { SESSION_SECRET } = JSON.parse(
-        readFileSync(path.join(dataDir, 'dev-secrets.json'), 'utf8'),
-      ) as { SESSION_SECRET: string };
-      const socket = connectSocket(`http://127.0.0.1:${port + 1}`, {
-        auth: { token: await createRealtimeTokens(SESSION_SECRET).issue('viewer') },
-        transports: ['websocket'],
-      });
-      try {
-        const event = new Promise<StreamEvent>((resolve) => socket.once('event', resolve));
-        await new Promise<void>((resolve, reject) => {
-          socket.once('connect', resolve);
-          socket.once('connect_error', reject);
-        });
-        for (const broadcasterId of demoIds) {
-          const ack = (await socket.timeout(10_000).emitWithAck('watch', { broadcasterId })) as {
-            ok: boolean;
-          };
-          assert.equal(ack.ok, true);
-        }
-        let timer: NodeJS.Timeout | undefined;
-        const received = await Promise.race([
-          event,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error(`no demo event in 30 s:\n${output}`)),
-              30_000,
-            );
-          }),
-        ]).finally(() => clearTimeout(timer));
-        assert.ok(demoIds.includes(received.broadcasterId));
-      } finally {
-        socket.disconnect();
-      }
+      await receiveDemoEvent(simUrl, port, path.join(dataDir, 'dev-secrets.json'), () => output);
 
       process.kill(-launcher.pid!, 'SIGINT'); // Ctrl-C: npm, its shell and the launcher
       assert.equal(await exited, 0, output.slice(-3000));
@@ -249,6 +214,68 @@ describe('npm start: the whole stack from one command', function () {
       await deleteTestKeys(prefix);
     }
     assert.equal(existsSync(postgresDir), false, "PostgreSQL's data folder is removed");
+  });
+
+  it('runs on the Redis Cluster of REDIS_CLUSTER_NODES, starting no Redis of its own, and streams demo events', async () => {
+    const cluster = await startRedisCluster({ masters: 3 });
+    const prefix = `t${randomBytes(5).toString('hex')}`;
+    const database = await createTestDatabase();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sf-dev-'));
+    const port = await freePortRun();
+    const simUrl = `http://127.0.0.1:${await freePort()}`;
+    let output = '';
+    const launcher = spawn(process.execPath, [LAUNCHER], {
+      cwd: repoRoot,
+      env: {
+        ...baseEnv(port, simUrl, prefix),
+        REDIS_CLUSTER_NODES: cluster.seedNodes,
+        DATABASE_URL: database.url,
+        STREAMFEED_DATA_DIR: dataDir,
+      },
+    });
+    try {
+      launcher.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      launcher.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => launcher.once('exit', resolve));
+      for (const deadline = Date.now() + 120_000; !/streamfeed: ready in /.test(output);) {
+        if (Date.now() > deadline || launcher.exitCode !== null) {
+          assert.fail(`not ready:\n${output}`);
+        }
+        await sleep(200);
+      }
+      assert.ok(
+        output.includes(
+          `Redis: using the Redis Cluster of REDIS_CLUSTER_NODES (${cluster.seedNodes})`,
+        ),
+        output,
+      );
+      const pids = /streamfeed: pids: (.*)/.exec(output)?.[1] ?? '';
+      assert.doesNotMatch(pids, /redis-server|postgres/, 'nothing of its own but the stack');
+      await receiveDemoEvent(simUrl, port, path.join(dataDir, 'dev-secrets.json'), () => output);
+      // The stack's queues are the cluster's: hash-tagged keys on its masters.
+      const keys = await Promise.all(
+        (await cluster.masters()).map(async ({ port: masterPort }) => {
+          const node = new Redis({ host: '127.0.0.1', port: masterPort });
+          try {
+            return await node.keys(`${prefix}:*`);
+          } finally {
+            node.disconnect();
+          }
+        }),
+      );
+      assert.ok(
+        keys.flat().some((key) => key.includes('{eventSubSubscriptions}')),
+        'the subscription queue lives on the cluster',
+      );
+      launcher.kill('SIGINT');
+      assert.equal(await exited, 0, output.slice(-3000));
+      assert.match(output, /streamfeed: stopped/);
+    } finally {
+      if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
+      await cluster.stop();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('says in one line why embedded PostgreSQL cannot start, and exits 1', async () => {
@@ -289,6 +316,50 @@ describe('npm start: the whole stack from one command', function () {
     }
   });
 });
+
+/** Watches the simulator's three demo streamers on realtime-1 and waits (30 s) for one event. */
+async function receiveDemoEvent(
+  simUrl: string,
+  port: number,
+  secretsFile: string,
+  output: () => string,
+): Promise<void> {
+  const { data: users } = (await (await fetch(`${simUrl}/sim/users`)).json()) as {
+    data: Array<{ id: string; login: string }>;
+  };
+  const demoIds = users.filter((u) => u.login.startsWith('demo_')).map((u) => u.id);
+  assert.equal(demoIds.length, 3);
+  const { SESSION_SECRET } = JSON.parse(readFileSync(secretsFile, 'utf8')) as {
+    SESSION_SECRET: string;
+  };
+  const socket = connectSocket(`http://127.0.0.1:${port + 1}`, {
+    auth: { token: await createRealtimeTokens(SESSION_SECRET).issue('viewer') },
+    transports: ['websocket'],
+  });
+  try {
+    const event = new Promise<StreamEvent>((resolve) => socket.once('event', resolve));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    for (const broadcasterId of demoIds) {
+      const ack = (await socket.timeout(10_000).emitWithAck('watch', { broadcasterId })) as {
+        ok: boolean;
+      };
+      assert.equal(ack.ok, true);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const received = await Promise.race([
+      event,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no demo event in 30 s:\n${output()}`)), 30_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.ok(demoIds.includes(received.broadcasterId));
+  } finally {
+    socket.disconnect();
+  }
+}
 
 async function deleteTestKeys(prefix: string): Promise<void> {
   const redis = new Redis(TEST_REDIS_URL, {
