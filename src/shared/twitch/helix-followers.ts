@@ -42,7 +42,7 @@ function untilReset(response: Response): number {
 /**
  * Helix `GET /channels/followers` with a streamer's user token. Follows Helix's rate-limit
  * headers: a 429 waits for Ratelimit-Reset and retries, and a page that leaves the bucket empty
- * waits before the next request rather than earning a 429. An expired token (401) is refreshed
+ * (Ratelimit-Remaining 0) waits for a point before the next request rather than earning a 429. An expired token (401) is refreshed
  * once with the refresh token and stored.
  */
 export function createHelixFollowers(options: HelixFollowersOptions) {
@@ -93,8 +93,12 @@ export function createHelixFollowers(options: HelixFollowersOptions) {
         headers: { authorization: `Bearer ${token.accessToken}`, 'client-id': options.clientId },
         signal: AbortSignal.timeout(timeoutMs),
       });
-      if (response.headers.get('ratelimit-remaining') === '0') {
-        emptyUntil = Date.now() + untilReset(response);
+      // An empty bucket after a success: Ratelimit-Reset is when it is full again, but the next
+      // request needs one point, which takes a minute / Ratelimit-Limit (Helix refills evenly).
+      if (response.ok && response.headers.get('ratelimit-remaining') === '0') {
+        const limit = Number(response.headers.get('ratelimit-limit'));
+        const onePoint = limit > 0 ? Math.ceil(60_000 / limit) + 50 : 1000;
+        emptyUntil = Date.now() + Math.min(untilReset(response), onePoint);
       }
       if (response.status === 401 && !refreshed) {
         await response.arrayBuffer();
