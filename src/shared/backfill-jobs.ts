@@ -5,9 +5,10 @@ import { JOBS, enqueue, type BackfillFollowsJob } from './queues.js';
 export const FOLLOWERS_SCOPE = 'moderator:read:followers';
 
 /**
- * Queues a follow backfill of one streamer after `delayMs`. While one is queued or running, more
- * triggers add nothing (a fleet of processors starting at once asks once): the run looks from
- * the newest follow streamfeed holds, so a later trigger's gap is covered by the next run.
+ * Queues a follow backfill of one streamer after `delayMs`. Triggers within that delay add
+ * nothing (a fleet of processors starting at once asks once), but one that comes while a run is
+ * under way queues another: that run may have asked Helix before the trigger's subscription was
+ * live again. Each run looks from the newest follow streamfeed holds, so runs never add twice.
  */
 export async function queueFollowBackfill(
   queue: Queue,
@@ -19,6 +20,9 @@ export async function queueFollowBackfill(
     queue,
     JOBS.backfillFollows,
     { broadcasterId, reason },
-    { delay: delayMs, deduplication: { id: `backfill:${broadcasterId}` } },
+    {
+      delay: delayMs,
+      deduplication: { id: `backfill:${broadcasterId}`, ttl: Math.max(1, delayMs) },
+    },
   );
 }
