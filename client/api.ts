@@ -4,8 +4,15 @@ export interface Streamer {
   displayName: string;
   profileImageUrl: string;
 }
+export interface BackfillStatus {
+  status: 'ready' | 'no_consent' | 'no_token';
+  scope: string;
+  lastRun: { at: string; status: string; from: string | null; added: number } | null;
+}
 export interface Me extends Streamer {
   favorite: Streamer | null;
+  /** Set when the viewer is a streamer streamfeed knows: can it fetch the follows it missed? */
+  backfill?: BackfillStatus | null;
 }
 export interface FeedEvent {
   id: string;
@@ -18,6 +25,8 @@ export interface FeedEvent {
   summary: string;
   /** Type-specific fields, among them what users typed (messages, titles, reward names). */
   data?: Record<string, unknown>;
+  /** A follow streamfeed fetched from Twitch after it could not hear it live. */
+  backfilled?: true;
 }
 export interface StreamerInfo extends Streamer {
   streamerMode: boolean;

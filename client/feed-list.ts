@@ -49,6 +49,13 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement) {
     const summary = li.querySelector<HTMLElement>('.summary')!;
     renderSummary(summary, event);
     summary.after(toggles.attach(summary));
+    if (event.backfilled) {
+      li.dataset.backfilled = 'true';
+      const mark = document.createElement('span');
+      mark.className = 'backfilled';
+      mark.textContent = 'while streamfeed was away';
+      summary.parentElement!.append(mark);
+    }
     const time = li.querySelector('time')!;
     time.dateTime = event.occurredAt;
     time.textContent = timeAgo(event.occurredAt);

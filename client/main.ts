@@ -4,6 +4,7 @@ import { createFeedList } from './feed-list.js';
 import { connectLiveFeed, type LiveFeed } from './live-feed.js';
 import { fetchMissedEvents } from './catch-up.js';
 import { isolated } from './summary-text.js';
+import { showBackfillStatus } from './backfill-status.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const views = ['login-view', 'pick-view', 'feed-view'] as const;
@@ -37,6 +38,15 @@ async function showFeed(me: Me): Promise<void> {
   $('feed-title').textContent = favorite.displayName;
   document.title = `${favorite.displayName} · streamfeed`;
   showEmbeds($('player'), $('chat'), favorite.login, await api.config());
+  // Only the streamer, on their own feed, is told whether missed follows can be fetched; asked
+  // afresh, as choosing themself just now made them a streamer streamfeed knows.
+  showBackfillStatus($('backfill-status'), null);
+  if (favorite.id === me.id) {
+    void api.me().then(
+      (fresh) => showBackfillStatus($('backfill-status'), fresh.backfill),
+      () => undefined,
+    );
+  }
   void api.streamer(favorite.id).then(
     (info) => {
       const kinds = [...new Set(info.eventTypes.map((t) => t.split('.')[1]!.replace(/_/g, ' ')))];

@@ -106,6 +106,9 @@ const envSchema = z.object({
   EMITTER_CONCURRENCY: int(1, 1000).default(16),
   SUBSCRIPTION_IDLE_HOURS: decimal(/^\d+(\.\d+)?$/, 'a number of hours', 0, 24 * 90).default(24),
   RECONCILE_INTERVAL_MINUTES: int(1, 24 * 60).default(10),
+  BACKFILL_MAX_FOLLOWS: int(1, 100_000).default(1000),
+  BACKFILL_MAX_AGE_HOURS: int(1, 24 * 60).default(7 * 24),
+  BACKFILL_DELAY_SECONDS: int(0, 3600).default(15),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),
   RATE_LIMIT_AUTH_MAX: int(1, 1_000_000).default(30),
   RATE_LIMIT_API_MAX: int(1, 1_000_000).default(600),
@@ -220,6 +223,8 @@ export interface Config {
   events: { retentionMonths: number; dedupeWindowSeconds: number };
   workers: { processorConcurrency: number; emitterConcurrency: number; lockMs: number };
   subscriptions: { idleMs: number; reconcileIntervalMs: number };
+  /** Follow backfill after downtime: how far back, how many at most, how long after a trigger. */
+  backfill: { maxFollows: number; maxAgeMs: number; delayMs: number };
   rateLimits: { windowSeconds: number; authMax: number; apiMax: number };
   realtime: { maxConnectionsPerUser: number; maxWatchesPerConnection: number };
   shutdownTimeoutMs: number;
@@ -390,6 +395,11 @@ export function loadConfig<R extends ProcessRole>(
     subscriptions: {
       idleMs: e.SUBSCRIPTION_IDLE_HOURS * 3600_000,
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MINUTES * 60_000,
+    },
+    backfill: {
+      maxFollows: e.BACKFILL_MAX_FOLLOWS,
+      maxAgeMs: e.BACKFILL_MAX_AGE_HOURS * 3600_000,
+      delayMs: e.BACKFILL_DELAY_SECONDS * 1000,
     },
     rateLimits: {
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,

@@ -12,6 +12,7 @@ export const QUEUES = {
   notifications: 'eventNotifications',
   maintenance: 'maintenance',
   subscriptions: 'eventSubSubscriptions',
+  backfill: 'followBackfill',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -25,6 +26,7 @@ export const JOBS = {
   maintainPartitions: 'maintain-partitions',
   ensureSubscriptions: 'ensure-subscriptions',
   reconcileSubscriptions: 'reconcile-subscriptions',
+  backfillFollows: 'backfill-follows',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
@@ -39,6 +41,8 @@ export interface EventSubCallbackJob {
   /** The raw body, untouched, so that a failure can be inspected byte for byte. */
   body: string;
   receivedAt: number;
+  /** Follows fetched from Helix by a backfill (never set by web): their Events say so. */
+  backfilled?: boolean;
 }
 
 export interface PersistEventJob {
@@ -76,6 +80,12 @@ export interface EnsureSubscriptionsJob {
 }
 export type ReconcileSubscriptionsJob = Record<string, never>;
 
+export interface BackfillFollowsJob {
+  broadcasterId: string;
+  /** What made streamfeed think it may have missed follows, for the logs. */
+  reason: 'processor-start' | 'subscription-recreated' | 'manual';
+}
+
 export interface JobPayloads {
   [JOBS.eventSubCallback]: EventSubCallbackJob;
   [JOBS.persistEvents]: PersistEventsJob;
@@ -85,6 +95,7 @@ export interface JobPayloads {
   [JOBS.maintainPartitions]: MaintainPartitionsJob;
   [JOBS.ensureSubscriptions]: EnsureSubscriptionsJob;
   [JOBS.reconcileSubscriptions]: ReconcileSubscriptionsJob;
+  [JOBS.backfillFollows]: BackfillFollowsJob;
 }
 
 /** Which queue carries which job. */
@@ -97,6 +108,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOBS.maintainPartitions]: QUEUES.maintenance,
   [JOBS.ensureSubscriptions]: QUEUES.subscriptions,
   [JOBS.reconcileSubscriptions]: QUEUES.subscriptions,
+  [JOBS.backfillFollows]: QUEUES.backfill,
 };
 
 /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { buildEvent, EVENT_TYPES, type FakeUser } from './event-factory.js';
 import type { SimState, SimUser } from './sim-state.js';
 import { subscriptionView, type WebhookDelivery } from './webhook-delivery.js';
+import type { FollowerStore } from './followers.js';
 
 const userSchema = z.object({
   login: z.string().regex(/^[a-zA-Z0-9_]{4,25}$/, 'login must be 4-25 letters, digits or _'),
@@ -19,6 +20,14 @@ const eventSchema = z.object({
   broadcasterId: z.string().min(1),
   userLogin: z.string().optional(),
   overrides: z.record(z.string(), z.unknown()).optional(),
+});
+
+const followOf = (broadcasterId: string, event: Record<string, unknown>) => ({
+  broadcasterId,
+  userId: String(event.user_id),
+  userLogin: String(event.user_login),
+  userName: String(event.user_name),
+  followedAt: String(event.followed_at),
 });
 
 const fake = (user: SimUser): FakeUser => ({
@@ -40,7 +49,11 @@ function matches(condition: Record<string, string>, broadcasterId: string): bool
  * Simulator-only control API (`/sim`): make users and make things happen on a channel, so that
  * tests, the dev stack and benchmarks can drive "Twitch" without a real streamer.
  */
-export function createControlRouter(state: SimState, delivery: WebhookDelivery): Router {
+export function createControlRouter(
+  state: SimState,
+  delivery: WebhookDelivery,
+  followers?: FollowerStore,
+): Router {
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
 
@@ -76,6 +89,8 @@ export function createControlRouter(state: SimState, delivery: WebhookDelivery):
       user: fake(user),
       ...(overrides ? { overrides } : {}),
     });
+    // Helix lists every follow, delivered or not (GET /helix/channels/followers).
+    if (type === 'channel.follow') followers?.follow(followOf(broadcasterId, built.event));
     const deliveries = await Promise.all(
       targets.map(async (sub) => ({
         subscriptionId: sub.id,

@@ -2,6 +2,9 @@ import express, { type Express } from 'express';
 import { createControlRouter } from './control.routes.js';
 import { createEventSubRouter } from './eventsub.routes.js';
 import { createHelixUsersRouter } from './helix-users.routes.js';
+import { createHelixFollowersRouter } from './helix-followers.routes.js';
+import { createFollowerStore } from './followers.js';
+import { createFollowControlRouter } from './follow-control.routes.js';
 import { createOAuthRouter } from './oauth.routes.js';
 import { createSimState, type SimClient } from './sim-state.js';
 import { createWebhookDelivery, type DeliveryOptions } from './webhook-delivery.js';
@@ -23,10 +26,12 @@ export function createSimulator(options: SimulatorOptions) {
     ...(options.now ? { now: options.now } : {}),
   });
   const delivery = createWebhookDelivery(state, options);
+  const followers = createFollowerStore();
   const app: Express = express();
   app.disable('x-powered-by');
   app.use('/oauth2', createOAuthRouter(state));
   app.use('/helix', createHelixUsersRouter(state, options.rateLimit));
+  app.use('/helix', createHelixFollowersRouter(state, followers, options.rateLimit));
   app.use(
     '/helix',
     createEventSubRouter(state, {
@@ -37,9 +42,10 @@ export function createSimulator(options: SimulatorOptions) {
       ...(options.maxTotalCost !== undefined ? { maxTotalCost: options.maxTotalCost } : {}),
     }),
   );
-  app.use('/sim', createControlRouter(state, delivery));
+  app.use('/sim', createFollowControlRouter(state, delivery, followers));
+  app.use('/sim', createControlRouter(state, delivery, followers));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
-  return { app, state, delivery };
+  return { app, state, delivery, followers };
 }

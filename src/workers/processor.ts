@@ -25,6 +25,7 @@ import { databaseCheck, redisCheck } from '../shared/health.js';
 import { startWorkerHealth } from './worker-health.js';
 import { createWorker } from './worker-runtime.js';
 import { startSubscriptionWorkers } from './subscription-workers.js';
+import { startBackfillWorker } from './backfill-worker.js';
 import { startLegacyDrain } from './legacy-queues.js';
 import { createReplicaAck } from '../shared/connections/replica-ack.js';
 import { createUserTokens } from '../shared/auth/user-tokens.js';
@@ -174,9 +175,19 @@ await maintenance.upsertJobScheduler(
   { name: JOBS.maintainPartitions, data: {} },
 );
 
-const subscriptionWorkers = await startSubscriptionWorkers(config, redis, knex, log, metrics);
+const backfill = await startBackfillWorker(config, redis, knex, callbacks, log);
+const subscriptionWorkers = await startSubscriptionWorkers(
+  config,
+  redis,
+  knex,
+  log,
+  metrics,
+  backfill.queue,
+);
 const jobTimings = createJobTimings(metrics);
-for (const worker of [...workers, ...subscriptionWorkers.workers]) jobTimings.watch(worker);
+for (const worker of [...workers, ...subscriptionWorkers.workers, ...backfill.workers]) {
+  jobTimings.watch(worker);
+}
 
 // Jobs queued by versions before the shards (single Redis only); a legacy callback's batches go
 // to the first shard this processor works.
@@ -200,6 +211,7 @@ const legacy = redisConnections.isCluster
 
 shutdown.register('workers', 0, () => Promise.all(workers.map((w) => w.close())));
 shutdown.register('subscription workers', 0, () => subscriptionWorkers.close());
+shutdown.register('follow backfill', 0, () => backfill.close());
 shutdown.register('legacy queues', 0, () => legacy?.close());
 shutdown.register('health server', 0, () => health?.close());
 shutdown.register('queues', 1, () =>

@@ -3,7 +3,9 @@ import type { Registry } from 'prom-client';
 import type { ConfigFor } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { reportErrors, type RedisClient } from '../shared/connections/redis.js';
+import type { Queue } from 'bullmq';
 import { JOBS, QUEUES, createQueue } from '../shared/queues.js';
+import { queueFollowBackfill } from '../shared/backfill-jobs.js';
 import { createHelixClient, type SubscriptionCost } from '../shared/twitch/helix-client.js';
 import { createSubscriptionStore } from '../shared/db/subscription-store.js';
 import { createStreamerStore } from '../shared/db/streamer-store.js';
@@ -24,6 +26,8 @@ export async function startSubscriptionWorkers(
   log: Logger,
   /** Where Twitch's cost budget is exported (see createEventSubCostGauges). */
   metrics?: Registry,
+  /** Where a re-created follow subscription asks for a follow backfill (backfill-worker.ts). */
+  backfillQueue?: Queue,
 ) {
   const { clientId, clientSecret } = config.twitch;
   if (!clientId || !clientSecret) {
@@ -50,6 +54,17 @@ export async function startSubscriptionWorkers(
     callbackUrl: `${config.http.publicUrl}/webhooks/twitch`,
     secret: config.twitch.eventSubSecret,
     log,
+    ...(backfillQueue
+      ? {
+          onFollowsResubscribed: (broadcasterId: string) =>
+            queueFollowBackfill(
+              backfillQueue,
+              broadcasterId,
+              'subscription-recreated',
+              config.backfill.delayMs,
+            ),
+        }
+      : {}),
   };
   const handlers = {
     [JOBS.ensureSubscriptions]: createEnsureSubscriptionsProcessor(deps),

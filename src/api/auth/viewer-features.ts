@@ -12,6 +12,7 @@ import { scheduleUserTokenValidation } from '../../shared/auth/token-validation.
 import { createUserStore } from '../../shared/db/user-store.js';
 import { createStreamerStore } from '../../shared/db/streamer-store.js';
 import { createSubscriptionStore } from '../../shared/db/subscription-store.js';
+import { createFollowBackfillStore } from '../../shared/db/follow-backfill-store.js';
 import { createHelixClient } from '../../shared/twitch/helix-client.js';
 import { createRealtimeTokens } from '../../shared/realtime-token.js';
 import { HttpError } from '../errors.js';
@@ -102,6 +103,7 @@ export function createViewerFeatures(
       log,
       tokens: createRealtimeTokens(config.session.secret),
       realtimeUrl: config.http.realtimeUrl,
+      backfills: createFollowBackfillStore(knex),
     }),
   );
   const validation = scheduleUserTokenValidation({ ...twitch, tokens, redis, prefix, log });

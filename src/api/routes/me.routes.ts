@@ -13,6 +13,8 @@ import { favoriteChangesInWindow } from '../rate-limits.js';
 import type { Logger } from '../../shared/logger.js';
 import type { NewStreamerBudget } from '../new-streamer-budget.js';
 import { broadcasterIdSchema } from './route-params.js';
+import type { FollowBackfillStore } from '../../shared/db/follow-backfill-store.js';
+import { backfillView } from './backfill-status.js';
 
 export interface MeRouteDeps {
   users: UserStore;
@@ -26,6 +28,8 @@ export interface MeRouteDeps {
   log: Logger;
   tokens: RealtimeTokens;
   realtimeUrl: string;
+  /** The follow backfill's last runs, for a streamer's own `backfill` status. */
+  backfills: Pick<FollowBackfillStore, 'find'>;
 }
 
 const favoriteSchema = z.object({
@@ -62,7 +66,11 @@ export function meRoutes(deps: MeRouteDeps): Router {
   router.get('/me', requireUser, async (req, res) => {
     const viewer = await deps.users.find(req.user!.id);
     if (!viewer) throw new HttpError(401, 'unauthorized', 'Log in with Twitch first');
-    res.json(viewer);
+    const [streamer, lastRun] = await Promise.all([
+      deps.streamers.find(viewer.id),
+      deps.backfills.find(viewer.id),
+    ]);
+    res.json({ ...viewer, backfill: backfillView(streamer, lastRun) });
   });
 
   router.put(

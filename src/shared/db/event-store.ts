@@ -14,6 +14,7 @@ interface EventRow {
   actor: Actor | null;
   summary: string;
   data: Record<string, unknown>;
+  backfilled: boolean | null;
 }
 
 const COLUMNS: string[] = [
@@ -27,6 +28,7 @@ const COLUMNS: string[] = [
   'actor',
   'summary',
   'data',
+  'backfilled',
 ];
 
 /** An event and its feed position; null for events stored before positions were. */
@@ -52,6 +54,7 @@ function toEvent(row: EventRow): StreamEvent {
     actor: row.actor,
     summary: row.summary,
     data: row.data,
+    ...(row.backfilled ? { backfilled: true as const } : {}),
   };
 }
 
@@ -112,6 +115,7 @@ export function createEventStore(knex: Knex) {
           data: JSON.stringify(event.data),
           message_id: messageId,
           seq: seq ?? null,
+          backfilled: event.backfilled ? true : null,
         };
       });
       const misdated = values.filter((v) => v.event_time !== null).map((v) => v.id);

@@ -19,6 +19,25 @@ export function hasOccurrenceIdentity(event: Record<string, unknown>): boolean {
   );
 }
 
+/**
+ * The id of one follow, the same whether EventSub delivered it (`followed_at` to nanoseconds) or
+ * Helix listed it (`followed_at` to the second): broadcaster + follower + the follow's second.
+ */
+export function followEventId(broadcasterId: string, userId: string, followedAt: string): string {
+  const ms = Date.parse(followedAt);
+  const second = Number.isNaN(ms)
+    ? followedAt
+    : new Date(ms - (((ms % 1000) + 1000) % 1000)).toISOString();
+  return `ev_${digest(`${broadcasterId}\nchannel.follow\n${userId}\n${second}`)}`;
+}
+
+const followOf = (input: EventIdentityInput): string | null => {
+  const { user_id: userId, followed_at: followedAt } = input.event;
+  if (input.type !== 'channel.follow') return null;
+  if (typeof userId !== 'string' || !userId || typeof followedAt !== 'string') return null;
+  return followEventId(input.broadcasterId, userId, followedAt);
+};
+
 export interface EventIdentityInput {
   broadcasterId: string;
   type: string;
@@ -38,6 +57,10 @@ export interface EventIdentity {
  */
 export function createEventIdentity(redis: RedisClient, prefix: string, windowSeconds: number) {
   return async function identify(input: EventIdentityInput): Promise<EventIdentity> {
+    // A follow has two sources (EventSub, and Helix for the backfill): its id may depend only on
+    // what both give, not on names the follower may have changed since.
+    const follow = followOf(input);
+    if (follow) return { id: follow, duplicateContent: false };
     const content = digest(`${input.broadcasterId}\n${input.type}\n${canonicalJson(input.event)}`);
     if (hasOccurrenceIdentity(input.event)) return { id: `ev_${content}`, duplicateContent: false };
 

@@ -20,6 +20,11 @@ export interface StreamEvent {
   summary: string;
   /** Type-specific fields, camelCase. */
   data: Record<string, unknown>;
+  /**
+   * Present (true) only on a follow fetched from Helix after streamfeed could not hear it live
+   * (its downtime, a revoked subscription); absent on everything delivered by EventSub.
+   */
+  backfilled?: true;
 }
 
 /** A normalised event before its id is settled by the dedupe step. */

@@ -13,6 +13,11 @@ export interface SubscriptionDeps {
   callbackUrl: string;
   secret: string;
   log: Logger;
+  /**
+   * A follow subscription that had stopped (revoked, failed, missing on Twitch) was created
+   * again: streamfeed could not hear follows meanwhile, so a backfill should fetch them.
+   */
+  onFollowsResubscribed?: (broadcasterId: string) => Promise<void>;
 }
 
 const LIVE = new Set(['enabled', 'webhook_callback_verification_pending']);
@@ -47,6 +52,9 @@ export function createEnsureSubscriptionsProcessor(deps: SubscriptionDeps) {
             : { status: 'enabled' },
         );
         if (result.created) created++;
+        if (result.created && record && planned.type === 'channel.follow') {
+          await deps.onFollowsResubscribed?.(broadcasterId);
+        }
       } catch (error) {
         // 400/403: Twitch refuses this type; 429 with tokens left: the cost budget is spent.
         // Retrying now would not help; reconciliation tries again later.

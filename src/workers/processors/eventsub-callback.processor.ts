@@ -59,10 +59,10 @@ function parseCallback(data: EventSubCallbackJob) {
     if (data.messageType === 'revocation') return { subscription: body.subscription, drafts: [] };
     const raws = body.event ? [body.event] : (body.events ?? []).map((e) => e.data);
     if (raws.length === 0) throw new Error('notification has no event');
-    const drafts = raws.map((raw) => ({
-      raw,
-      draft: sanitizeText(normalizeEvent(body.subscription, raw, data.messageTimestamp)),
-    }));
+    const drafts = raws.map((raw) => {
+      const draft = sanitizeText(normalizeEvent(body.subscription, raw, data.messageTimestamp));
+      return { raw, draft: data.backfilled ? { ...draft, backfilled: true as const } : draft };
+    });
     return { subscription: body.subscription, drafts };
   } catch (error) {
     const reason = error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message;
