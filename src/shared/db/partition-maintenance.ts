@@ -5,7 +5,12 @@ import {
   detachedPartitions,
   type ArchiveOptions,
 } from './partition-archive.js';
-import { DEFAULT_AHEAD, addUnits, type PartitionInterval } from './partition-interval.js';
+import {
+  DEFAULT_AHEAD,
+  addUnits,
+  unitStart,
+  type PartitionInterval,
+} from './partition-interval.js';
 import {
   defaultPartitionOf,
   ensurePartition,
@@ -88,13 +93,21 @@ export async function maintainEventPartitions(
   const before = new Set((await listPartitionRanges(knex)).map((range) => range.name));
   const cutoff = addUnits(now, interval, -retention);
 
-  const wanted = Array.from({ length: ahead + 1 }, (_, i) => addUnits(now, interval, i));
-  wanted.push(...(await strayUnits(knex, interval, cutoff)));
   const created: string[] = [];
-  for (const date of wanted) {
+  const ensure = async (date: Date) => {
     const name = await ensurePartition(knex, date, interval);
     if (!before.has(name) && !created.includes(name)) created.push(name);
+    return name;
+  };
+  // From partition to partition: where one of another interval ends, the next one begins.
+  const end = addUnits(now, interval, ahead + 1);
+  for (let cursor = unitStart(now, interval); cursor < end;) {
+    const name = await ensure(cursor);
+    const next = (await listPartitionRanges(knex)).find((range) => range.name === name)?.to;
+    if (!next || next <= cursor) break;
+    cursor = next;
   }
+  for (const date of await strayUnits(knex, interval, cutoff)) await ensure(date);
 
   const result: MaintainResult = { created, dropped: [], archived: [], failed: [] };
   const retire = async () => {
