@@ -22,8 +22,9 @@ function readConfig() {
   try {
     return loadConfig('release');
   } catch (error) {
-    if (error instanceof ConfigError)
+    if (error instanceof ConfigError) {
       fail(`invalid configuration: ${error.problems.join('; ')}`, 1);
+    }
     throw error;
   }
 }

@@ -126,7 +126,7 @@ export async function maintainEventPartitions(
     }
     const resumed = await detachedPartitions(knex);
     const todo = [
-      ...resumed.map((partition) => async () => partition),
+      ...resumed.map((partition) => () => Promise.resolve(partition)),
       ...past.map((range) => () => detachPartition(knex, range)),
     ];
     const names = [...resumed.map((p) => p.name), ...past.map((r) => r.name)];

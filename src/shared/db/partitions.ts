@@ -162,7 +162,7 @@ export async function createPartition(
     const stray =
       defaultPartition !== null &&
       (await knex(defaultPartition)
-        .first(knex.raw('1'))
+        .first<{ one: number } | undefined>(knex.raw('1 AS one'))
         .where('occurred_at', '>=', from.toISOString())
         .where('occurred_at', '<', to.toISOString()));
     if (stray) return createMovingDefaultRows(knex, defaultPartition, name, from, to);
