@@ -16,6 +16,8 @@ import { EVENTS_TABLE, defaultPartitionOf, type PartitionRange } from './partiti
 /** Marks a table detached for archiving, with the bounds it had (the catalog forgets them). */
 const DETACHED_MARK = 'streamfeed:detached ';
 
+const DETACH_LOCK_TIMEOUT = '5s';
+
 /** A partition on its way to an archive: detached, its bounds kept in its table comment. */
 export interface DetachedPartition {
   name: string;
@@ -106,6 +108,9 @@ export async function detachPartition(
   }
   if ((await defaultPartitionOf(knex)) !== null) {
     await knex.transaction(async (trx) => {
+      // Waiting for the lock would queue every insert and read of events behind it: give up
+      // soon instead, and let the next run try again.
+      await trx.raw(`SET LOCAL lock_timeout = '${DETACH_LOCK_TIMEOUT}'`);
       await trx.raw(`COMMENT ON TABLE ?? IS ${knex.raw('?', [mark]).toQuery()}`, [range.name]);
       await trx.raw(`ALTER TABLE ${EVENTS_TABLE} DETACH PARTITION ??`, [range.name]);
     });
