@@ -252,6 +252,19 @@ describe('archive before drop, and restore (real PostgreSQL)', function () {
     );
   });
 
+  it('detaches CONCURRENTLY where no default partition forbids it', async () => {
+    const before = await fullRows(db);
+    await db.knex.raw('DROP TABLE events_default');
+    const result = await maintainEventPartitions(db.knex, {
+      now: NOW,
+      retentionMonths: 6,
+      archive: { dir },
+    });
+    assert.deepEqual([result.archived, result.failed], [[OLD], []]);
+    await restoreArchive(db.knex, dir, OLD);
+    assert.deepEqual(await fullRows(db), before);
+  });
+
   it('npm run archive lists and restores, with progress; says what is wrong in one line', async () => {
     await maintainEventPartitions(db.knex, { now: NOW, retentionMonths: 6, archive: { dir } });
     const env = { ...process.env, DATABASE_URL: db.url, EVENT_ARCHIVE_DIR: dir, NODE_ENV: 'test' };
