@@ -1,4 +1,10 @@
+import path from 'node:path';
 import { z } from 'zod';
+import {
+  DEFAULT_AHEAD,
+  PARTITION_INTERVALS,
+  type PartitionInterval,
+} from './db/partition-interval.js';
 import { TRUST_PROXY_FORMS, parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 /** The local default of the dev stack; never used when NODE_ENV=production. */
@@ -96,7 +102,20 @@ const envSchema = z.object({
   WEBHOOK_BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(1024 * 1024),
   REDIS_ACK_REPLICAS: int(0, 5).default(0),
   REDIS_ACK_TIMEOUT_MS: int(10, 10_000).default(1000),
-  EVENT_RETENTION_MONTHS: int(1, 120).default(6),
+  EVENT_PARTITION_INTERVAL: z
+    .enum(PARTITION_INTERVALS, { message: `must be one of ${PARTITION_INTERVALS.join(', ')}` })
+    .default('month'),
+  EVENT_RETENTION: int(1, 3660).optional(),
+  /** Deprecated: EVENT_RETENTION with EVENT_PARTITION_INTERVAL=month. */
+  EVENT_RETENTION_MONTHS: int(1, 120).optional(),
+  EVENT_PARTITIONS_AHEAD: int(0, 400).optional(),
+  EVENT_ARCHIVE_DIR: z
+    .string()
+    .refine(
+      (dir) => path.isAbsolute(dir),
+      'must be an absolute path (a folder, or a mounted bucket)',
+    )
+    .optional(),
   DEDUPE_WINDOW_SECONDS: int(60, 7 * 86400)
     // Twitch resends within minutes; each key costs Redis memory at the webhook rate.
     .default(3600),
@@ -220,7 +239,18 @@ export interface Config {
   /** Set whenever the process's role needs it (ConfigFor says so). */
   session: { secret: string | undefined };
   webhook: { bodyLimit: number };
-  events: { retentionMonths: number; dedupeWindowSeconds: number };
+  /**
+   * `events` partitions: one per `partitionInterval`, `partitionsAhead` made ahead, `retention`
+   * intervals kept before the current one; older ones are archived to `archiveDir`, then dropped
+   * (only dropped without it). See docs/OPERATIONS.md, "Event partitions, retention and archives".
+   */
+  events: {
+    partitionInterval: PartitionInterval;
+    retention: number;
+    partitionsAhead: number;
+    archiveDir: string | undefined;
+    dedupeWindowSeconds: number;
+  };
   workers: { processorConcurrency: number; emitterConcurrency: number; lockMs: number };
   subscriptions: { idleMs: number; reconcileIntervalMs: number };
   /** Follow backfill after downtime: how far back, how many at most, how long after a trigger. */
@@ -278,6 +308,34 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/** About half a year of events in each interval. */
+export const DEFAULT_RETENTION = { month: 6, week: 26, day: 183 } as const;
+const MAX_RETENTION = { month: 120, week: 520, day: 3660 } as const;
+
+/** EVENT_RETENTION in units of the interval; EVENT_RETENTION_MONTHS still works for months. */
+function eventRetention(e: Env, problems: string[]): number {
+  const interval = e.EVENT_PARTITION_INTERVAL;
+  if (e.EVENT_RETENTION_MONTHS !== undefined) {
+    if (e.EVENT_RETENTION !== undefined) {
+      problems.push(
+        'EVENT_RETENTION_MONTHS: is replaced by EVENT_RETENTION; set only EVENT_RETENTION',
+      );
+    } else if (interval !== 'month') {
+      problems.push(
+        `EVENT_RETENTION_MONTHS: counts months, but EVENT_PARTITION_INTERVAL is ${interval}; set EVENT_RETENTION (${interval}s) instead`,
+      );
+    }
+    return e.EVENT_RETENTION_MONTHS;
+  }
+  const retention = e.EVENT_RETENTION ?? DEFAULT_RETENTION[interval];
+  if (retention > MAX_RETENTION[interval]) {
+    problems.push(
+      `EVENT_RETENTION: must be at most ${MAX_RETENTION[interval]} with EVENT_PARTITION_INTERVAL=${interval}`,
+    );
+  }
+  return retention;
 }
 
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
@@ -343,6 +401,7 @@ export function loadConfig<R extends ProcessRole>(
       `WEB_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS}), or shutdown is cut off while draining`,
     );
   }
+  const retention = eventRetention(e, problems);
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = withoutTrailingSlash(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
@@ -384,7 +443,10 @@ export function loadConfig<R extends ProcessRole>(
     session: { secret: e.SESSION_SECRET },
     webhook: { bodyLimit: e.WEBHOOK_BODY_LIMIT },
     events: {
-      retentionMonths: e.EVENT_RETENTION_MONTHS,
+      partitionInterval: e.EVENT_PARTITION_INTERVAL,
+      retention,
+      partitionsAhead: e.EVENT_PARTITIONS_AHEAD ?? DEFAULT_AHEAD[e.EVENT_PARTITION_INTERVAL],
+      archiveDir: e.EVENT_ARCHIVE_DIR,
       dedupeWindowSeconds: e.DEDUPE_WINDOW_SECONDS,
     },
     workers: {

@@ -39,6 +39,7 @@ import {
   registerQueueDepths,
 } from '../shared/metrics.js';
 import { createProcessorMetrics } from './pipeline-metrics.js';
+import { registerDefaultPartitionRows } from '../shared/db/default-partition-metric.js';
 
 const config = loadConfigOrExit('processor');
 const log = createLogger(config.logLevel, 'processor');
@@ -74,6 +75,7 @@ const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
 const metrics = createMetricsRegistry('processor');
 registerDependencyHealth(metrics, readinessChecks);
 registerQueueDepths(metrics, [...callbacks.shards, ...persist.shards, maintenance, subscriptions]);
+registerDefaultPartitionRows(metrics, knex);
 const health = await startWorkerHealth({
   port: config.http.healthPort,
   checks: readinessChecks,
@@ -143,9 +145,19 @@ function shardHandlers(shard: number) {
 const handlersByShard = new Map(workerShards.map((shard) => [shard, shardHandlers(shard)]));
 const maintainPartitions = createMaintainPartitionsProcessor({
   knex,
-  retentionMonths: config.events.retentionMonths,
+  settings: {
+    interval: config.events.partitionInterval,
+    retention: config.events.retention,
+    ahead: config.events.partitionsAhead,
+    archiveDir: config.events.archiveDir,
+  },
   log,
 });
+if (!config.events.archiveDir) {
+  log.warn(
+    `EVENT_ARCHIVE_DIR is not set: event partitions past retention (${config.events.retention} ${config.events.partitionInterval}s) are dropped, their events gone, not archived`,
+  );
+}
 const workers = [
   ...[...handlersByShard].flatMap(([shard, handlers]) => [
     createWorker({

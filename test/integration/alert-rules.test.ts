@@ -25,7 +25,7 @@ describe('Prometheus alert rules (docker/prometheus) under the real promtool', f
     assert.match(check.output, /SUCCESS: \d+ rules found/);
   });
 
-  it('fire as alerts.test.yml expects: the EventSub cost budget at 80 % and 95 %', () => {
+  it('fire as alerts.test.yml expects: the EventSub cost budget at 80 % and 95 %, events in the default partition', () => {
     const test = promtool('test', 'rules', 'alerts.test.yml');
     assert.equal(test.status, 0, test.output);
     assert.match(test.output, /SUCCESS/);

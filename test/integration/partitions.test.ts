@@ -3,10 +3,10 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import {
   ensurePartition,
   listEventPartitions,
-  maintainEventPartitions,
   monthStart,
   partitionName,
 } from '../../src/shared/db/partitions.js';
+import { maintainEventPartitions } from '../../src/shared/db/partition-maintenance.js';
 
 const NOW = new Date('2031-06-15T12:34:56.789Z');
 
@@ -33,11 +33,11 @@ describe('event partitions (real PostgreSQL)', () => {
   it('creates the current month and the months ahead, once', async () => {
     const first = await maintainEventPartitions(db.knex, { now: NOW, retentionMonths: 6 });
     const ahead = ['events_y2031m06', 'events_y2031m07', 'events_y2031m08', 'events_y2031m09'];
-    assert.deepEqual(first, { created: ahead, dropped: [] });
+    assert.deepEqual(first, { created: ahead, dropped: [], archived: [], failed: [] });
     assert.deepEqual(await listEventPartitions(db.knex), ahead);
 
     const again = await maintainEventPartitions(db.knex, { now: NOW, retentionMonths: 6 });
-    assert.deepEqual(again, { created: [], dropped: [] });
+    assert.deepEqual(again, { created: [], dropped: [], archived: [], failed: [] });
     assert.deepEqual(await listEventPartitions(db.knex), ahead);
 
     const { rows } = await db.knex.raw<{ rows: Array<{ bound: string }> }>(
@@ -86,7 +86,8 @@ describe('event partitions (real PostgreSQL)', () => {
     assert.equal((await db.knex('events').where({ id: 'old' })).length, 0);
 
     const shorter = await maintainEventPartitions(db.knex, { now: NOW, retentionMonths: 4 });
-    assert.deepEqual(shorter, { created: [], dropped: ['events_y2030m12', 'events_y2031m01'] });
+    assert.deepEqual(shorter.dropped, ['events_y2030m12', 'events_y2031m01']);
+    assert.deepEqual(shorter.created, []);
   });
 
   it('lets concurrent callers create the same month, all succeeding', async () => {

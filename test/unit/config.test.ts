@@ -31,7 +31,16 @@ describe('config', () => {
     assert.equal(config.redis.url, 'redis://127.0.0.1:6379');
     assert.equal(config.twitch.authUrl, 'https://id.twitch.tv/oauth2');
     assert.equal(config.twitch.apiUrl, 'https://api.twitch.tv/helix');
-    assert.equal(config.events.retentionMonths, 6);
+    assert.deepEqual(
+      { ...config.events, dedupeWindowSeconds: undefined },
+      {
+        partitionInterval: 'month',
+        retention: 6,
+        partitionsAhead: 3,
+        archiveDir: undefined,
+        dedupeWindowSeconds: undefined,
+      },
+    );
     assert.ok(Object.isFrozen(config));
   });
 
@@ -137,6 +146,41 @@ describe('config', () => {
     ]);
   });
 
+  it('reads the partition interval, its retention, and EVENT_RETENTION_MONTHS as the old name for months', () => {
+    const weekly = loadConfig({ ...base, EVENT_PARTITION_INTERVAL: 'week' }).events;
+    assert.deepEqual([weekly.retention, weekly.partitionsAhead], [26, 4]);
+    const daily = loadConfig({
+      ...base,
+      EVENT_PARTITION_INTERVAL: 'day',
+      EVENT_RETENTION: '90',
+      EVENT_PARTITIONS_AHEAD: '14',
+      EVENT_ARCHIVE_DIR: '/mnt/archive',
+    }).events;
+    assert.deepEqual(
+      [daily.partitionInterval, daily.retention, daily.partitionsAhead, daily.archiveDir],
+      ['day', 90, 14, '/mnt/archive'],
+    );
+    assert.equal(loadConfig({ ...base, EVENT_RETENTION_MONTHS: '12' }).events.retention, 12);
+    assert.deepEqual(problemsOf({ ...base, EVENT_PARTITION_INTERVAL: 'hour' }), [
+      'EVENT_PARTITION_INTERVAL: must be one of month, week, day',
+    ]);
+    assert.deepEqual(
+      problemsOf({ ...base, EVENT_PARTITION_INTERVAL: 'week', EVENT_RETENTION_MONTHS: '6' }),
+      [
+        'EVENT_RETENTION_MONTHS: counts months, but EVENT_PARTITION_INTERVAL is week; set EVENT_RETENTION (weeks) instead',
+      ],
+    );
+    assert.deepEqual(problemsOf({ ...base, EVENT_RETENTION: '6', EVENT_RETENTION_MONTHS: '6' }), [
+      'EVENT_RETENTION_MONTHS: is replaced by EVENT_RETENTION; set only EVENT_RETENTION',
+    ]);
+    assert.deepEqual(problemsOf({ ...base, EVENT_RETENTION: '121' }), [
+      'EVENT_RETENTION: must be at most 120 with EVENT_PARTITION_INTERVAL=month',
+    ]);
+    assert.deepEqual(problemsOf({ ...base, EVENT_ARCHIVE_DIR: 'archive' }), [
+      'EVENT_ARCHIVE_DIR: must be an absolute path (a folder, or a mounted bucket)',
+    ]);
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ ...base, PORT: '' }).http.port, 3000);
   });
@@ -147,6 +191,8 @@ describe('config', () => {
       'HEALTH_PORT',
       'WEBHOOK_BODY_LIMIT',
       'EVENT_RETENTION_MONTHS',
+      'EVENT_RETENTION',
+      'EVENT_PARTITIONS_AHEAD',
       'DEDUPE_WINDOW_SECONDS',
       'PROCESSOR_CONCURRENCY',
       'EMITTER_CONCURRENCY',

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import type { Actor, StreamEvent } from '../events/event.js';
 import { ensurePartition, isPartitionable, monthStart } from './partitions.js';
 
-interface EventRow {
+/** A row of `events` as selected for an Event (see toEvent). */
+export interface EventRow {
   id: string;
   type: string;
   broadcaster_id: string;
@@ -43,7 +44,8 @@ export interface FeedAnchor {
   seq: number | null;
 }
 
-function toEvent(row: EventRow): StreamEvent {
+/** The contract's Event of a stored row: what the API and the archives (partition-archive.ts) give. */
+export function toEvent(row: EventRow): StreamEvent {
   return {
     id: row.id,
     type: row.type,

@@ -2,7 +2,7 @@ import { loadConfigOrExit } from '../config.js';
 import { createDatabase } from '../connections/database.js';
 import { createLogger } from '../logger.js';
 import { runMigrations } from './migrate.js';
-import { maintainEventPartitions } from './partitions.js';
+import { maintainEventPartitions } from './partition-maintenance.js';
 
 // The `release` process: migrations, then event partitions; one line per change.
 const config = loadConfigOrExit('release');
@@ -35,11 +35,22 @@ function describe(error: unknown): string {
 
 try {
   for (const name of await runMigrations(knex)) console.log(`migrated: ${name}`);
-  const { created, dropped } = await maintainEventPartitions(knex, {
-    retentionMonths: config.events.retentionMonths,
+  const { archiveDir } = config.events;
+  const { created, dropped, archived, failed } = await maintainEventPartitions(knex, {
+    interval: config.events.partitionInterval,
+    retention: config.events.retention,
+    ahead: config.events.partitionsAhead,
+    ...(archiveDir ? { archive: { dir: archiveDir } } : {}),
   });
   for (const name of created) console.log(`partition created: ${name}`);
-  for (const name of dropped) console.log(`partition dropped: ${name}`);
+  for (const name of archived) console.log(`partition archived and dropped: ${name}`);
+  for (const name of dropped) {
+    console.log(`partition dropped WITHOUT AN ARCHIVE (EVENT_ARCHIVE_DIR is not set): ${name}`);
+  }
+  // Not a failed release: the partition stays, and the daily job tries it again.
+  for (const { name, error } of failed) {
+    console.error(`partition not archived, left in place: ${name}: ${error.message}`);
+  }
   console.log('release done');
   await knex.destroy();
   process.exit(0);
