@@ -29,6 +29,8 @@ const eventIn = (i: number): StreamEvent => ({
   actor: i % 3 === 0 ? null : { id: String(i), login: `fan_${i}`, name: `Fän ${i} 🎉` },
   summary: i % 3 === 0 ? 'Streamer went live' : `Fän ${i} 🎉 followed`,
   data: { n: i, nested: { text: 'a "quoted"\nline' } },
+  // Some follows were fetched from Helix after downtime: the mark must survive an archive.
+  ...(i % 7 === 1 ? { backfilled: true as const } : {}),
 });
 
 /** Every column of every row of the old month, exactly (times to the microsecond). */

@@ -59,6 +59,7 @@ async function* archivedRows(
         'data',
         'message_id',
         'seq',
+        'backfilled',
         knex.raw(`${EXACT('occurred_at')} AS occurred_at_exact`),
         knex.raw(`${EXACT('received_at')} AS received_at_exact`),
       ])

@@ -37,6 +37,8 @@ const rowOf = (line: ArchivedEvent) => ({
   message_id: line.stored.messageId,
   received_at: line.stored.receivedAt,
   seq: line.stored.seq,
+  // As event-store writes it: true or null, never false.
+  backfilled: line.backfilled ? true : null,
 });
 
 async function tableExists(knex: Knex, name: string): Promise<boolean> {
