@@ -13,6 +13,7 @@ import { favoriteChangesInWindow } from '../rate-limits.js';
 import type { Logger } from '../../shared/logger.js';
 import type { NewStreamerBudget } from '../new-streamer-budget.js';
 import { broadcasterIdSchema } from './route-params.js';
+import { putPreferences } from './preferences.route.js';
 
 export interface MeRouteDeps {
   users: UserStore;
@@ -39,7 +40,10 @@ export const requireUser: RequestHandler = (req, _res, next) => {
   next(req.user ? undefined : new HttpError(401, 'unauthorized', 'Log in with Twitch first'));
 };
 
-/** `/api/me`, `/api/me/favorite` and `/api/realtime/token`: everything tied to the viewer. */
+/**
+ * `/api/me`, `/api/me/favorite`, `/api/me/preferences` and `/api/realtime/token`: everything
+ * tied to the viewer.
+ */
 export function meRoutes(deps: MeRouteDeps): Router {
   const router = Router();
   // A streamer whose whole set of subscriptions is live already costs Twitch nothing more.
@@ -64,6 +68,13 @@ export function meRoutes(deps: MeRouteDeps): Router {
     if (!viewer) throw new HttpError(401, 'unauthorized', 'Log in with Twitch first');
     res.json(viewer);
   });
+
+  router.put(
+    '/me/preferences',
+    requireUser,
+    express.json({ limit: '1kb' }),
+    putPreferences(deps.users),
+  );
 
   router.put(
     '/me/favorite',
