@@ -18,7 +18,11 @@ describe('event kinds', () => {
     for (const type of NORMALIZED_TYPES) {
       const kinds = EVENT_KINDS.filter((kind) => (kind.types as readonly string[]).includes(type));
       const alwaysShown = ALWAYS_SHOWN_TYPES.includes(type);
-      assert.equal(kinds.length + Number(alwaysShown), 1, `${type}: ${kinds.map((k) => k.id)}`);
+      assert.equal(
+        kinds.length + Number(alwaysShown),
+        1,
+        `${type}: ${kinds.map((k) => k.id).join()}`,
+      );
     }
   });
 

@@ -108,8 +108,9 @@ function listPositioned(
     if (before) query.whereRaw('(seq, id) < (?, ?)', [before.seq, before.id]);
     return query;
   };
-  if (types === undefined)
+  if (types === undefined) {
     return branch().then((rows) => rows as Array<EventRow & { seq: string }>);
+  }
   if (types.length === 0) return Promise.resolve([]);
   return knex
     .select<Array<EventRow & { seq: string }>>('*')
