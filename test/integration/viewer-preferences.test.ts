@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Knex } from 'knex';
 import { startStackWithSimulator, type RunningSimulator } from '../helpers/simulator.js';
 import type { Stack } from '../helpers/stack.js';
 import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
@@ -243,7 +244,7 @@ describe('viewer preferences and the filtered history (real PostgreSQL and Redis
         const { rows } = await stack.knex.raw<{ rows: Array<{ 'QUERY PLAN': unknown }> }>(
           // pg's $n placeholders, in order, as knex's ?.
           `EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql.replace(/\$\d+/g, '?')}`,
-          query.bindings as unknown[],
+          query.bindings as Knex.RawBinding[],
         );
         const plan = (rows[0]!['QUERY PLAN'] as PlanNode[])[0]!.Plan;
         const nodes = flatten(plan);
