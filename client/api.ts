@@ -1,11 +1,23 @@
+import type { EventKind } from '../src/shared/events/event-kinds.js';
+
 export interface Streamer {
   id: string;
   login: string;
   displayName: string;
   profileImageUrl: string;
 }
+export interface Preferences {
+  hiddenKinds: EventKind[];
+}
 export interface Me extends Streamer {
   favorite: Streamer | null;
+  preferences: Preferences;
+}
+/** `GET /api/streamers/:id/events/per-minute`: counts per minute, oldest first. */
+export interface PerMinute {
+  from: string;
+  bucketSeconds: number;
+  counts: Record<EventKind | 'other', number[]>;
 }
 export interface FeedEvent {
   id: string;
@@ -58,12 +70,21 @@ export const api = {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ login }),
     }),
+  setPreferences: (preferences: Preferences) =>
+    call<{ preferences: Preferences }>('/api/me/preferences', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(preferences),
+    }),
   streamer: (broadcasterId: string) =>
     call<StreamerInfo>(`/api/streamers/${encodeURIComponent(broadcasterId)}`),
-  events: (broadcasterId: string) =>
+  /** The latest events; with `kinds`, only events of those kinds (and the always-shown types). */
+  events: (broadcasterId: string, kinds?: readonly EventKind[]) =>
     call<{ events: FeedEvent[] }>(
-      `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=10`,
+      `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=10${kinds ? `&kinds=${kinds.join(',')}` : ''}`,
     ),
+  perMinute: (broadcasterId: string) =>
+    call<PerMinute>(`/api/streamers/${encodeURIComponent(broadcasterId)}/events/per-minute`),
   /** Up to `limit` events that came after the event `after`, oldest first; `more` if any are left. */
   eventsAfter: (broadcasterId: string, after: string, limit: number) =>
     call<{ events: FeedEvent[]; more: boolean }>(

@@ -75,6 +75,8 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement) {
       list.replaceChildren();
       empty.hidden = false;
     },
+    /** The types of the events listed, one entry per event. */
+    types: (): string[] => [...list.children].map((row) => (row as HTMLElement).dataset.type ?? ''),
     /** The newest event shown, the `since` of a catch-up. */
     newestId: (): string | undefined => (list.firstElementChild as HTMLElement | null)?.dataset.id,
   };
