@@ -91,7 +91,9 @@ export function createPerMinuteChart(
   const redraw = () => {
     if (data) drawPerMinuteChart(host, data, hidden());
   };
-  const refresh = () =>
+  const refresh = () => {
+    // Offline, a request can only fail; the next refresh after the network is back catches up.
+    if (!navigator.onLine) return;
     void api.perMinute(broadcasterId).then(
       (fresh) => {
         data = fresh;
@@ -100,6 +102,7 @@ export function createPerMinuteChart(
       // The chart is an extra: the next refresh tries again.
       () => undefined,
     );
+  };
   const every = setInterval(refresh, REFRESH_MS);
   refresh();
   return {
