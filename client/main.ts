@@ -69,8 +69,8 @@ async function showFeed(me: Me): Promise<void> {
   const chart = createPerMinuteChart($('per-minute'), favorite.id, () => filter.hidden());
   stopChart = () => chart.stop();
   let loads = 0;
-  /** Live events that came while the latest events were loading: shown again after them. */
-  let arrived: FeedEvent[] = [];
+  /** Live events that came while the latest events were loading (null: not loading). */
+  let arrived: FeedEvent[] | null = null;
   const recount = () => {
     filter.count(feed.types());
     $('no-events').textContent =
@@ -88,13 +88,25 @@ async function showFeed(me: Me): Promise<void> {
     arrived = [];
     const hidden = filter.hidden();
     const kinds = EVENT_KIND_IDS.filter((kind) => !hidden.has(kind));
-    const { events } = await api.events(favorite.id, hidden.size > 0 ? kinds : undefined);
+    let events: FeedEvent[];
+    try {
+      ({ events } = await api.events(favorite.id, hidden.size > 0 ? kinds : undefined));
+    } catch (error) {
+      if (load === loads) arrived = null;
+      throw error;
+    }
+    // A later choice started its own load, which lists what came meanwhile.
     if (load !== loads) return;
+    const late = arrived ?? [];
+    arrived = null;
     feed.clear();
-    list([...[...events].reverse(), ...arrived]);
+    list([...[...events].reverse(), ...late]);
   };
   const filter = createKindFilter($('kinds'), hiddenKinds, (hidden) => {
     hiddenKinds = [...hidden];
+    // At once what is now hidden goes; the reload then fills the page with what is shown.
+    feed.retain((type) => filter.shows(type));
+    recount();
     void loadLatest().catch(() => undefined);
     chart.redraw();
     const error = $('kinds-error');
@@ -115,7 +127,7 @@ async function showFeed(me: Me): Promise<void> {
     broadcasterId: favorite.id,
     newestId: feed.newestId,
     onEvents: (events) => {
-      arrived.push(...events);
+      arrived?.push(...events);
       list(events);
       chart.soon();
     },
