@@ -1,3 +1,5 @@
+import type { EventKind } from '../src/shared/events/event-kinds.js';
+
 export interface Streamer {
   id: string;
   login: string;
@@ -9,10 +11,20 @@ export interface BackfillStatus {
   scope: string;
   lastRun: { at: string; status: string; from: string | null; added: number } | null;
 }
+export interface Preferences {
+  hiddenKinds: EventKind[];
+}
 export interface Me extends Streamer {
   favorite: Streamer | null;
+  preferences: Preferences;
   /** Set when the viewer is a streamer streamfeed knows: can it fetch the follows it missed? */
   backfill?: BackfillStatus | null;
+}
+/** `GET /api/streamers/:id/events/per-minute`: counts per minute, oldest first. */
+export interface PerMinute {
+  from: string;
+  bucketSeconds: number;
+  counts: Record<EventKind | 'other', number[]>;
 }
 export interface FeedEvent {
   id: string;
@@ -67,12 +79,21 @@ export const api = {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ login }),
     }),
+  setPreferences: (preferences: Preferences) =>
+    call<{ preferences: Preferences }>('/api/me/preferences', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(preferences),
+    }),
   streamer: (broadcasterId: string) =>
     call<StreamerInfo>(`/api/streamers/${encodeURIComponent(broadcasterId)}`),
-  events: (broadcasterId: string) =>
+  /** The latest events; with `kinds`, only events of those kinds (and the always-shown types). */
+  events: (broadcasterId: string, kinds?: readonly EventKind[]) =>
     call<{ events: FeedEvent[] }>(
-      `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=10`,
+      `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=10${kinds ? `&kinds=${kinds.join(',')}` : ''}`,
     ),
+  perMinute: (broadcasterId: string) =>
+    call<PerMinute>(`/api/streamers/${encodeURIComponent(broadcasterId)}/events/per-minute`),
   /** Up to `limit` events that came after the event `after`, oldest first; `more` if any are left. */
   eventsAfter: (broadcasterId: string, after: string, limit: number) =>
     call<{ events: FeedEvent[]; more: boolean }>(

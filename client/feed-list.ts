@@ -82,6 +82,18 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement) {
       list.replaceChildren();
       empty.hidden = false;
     },
+    /** Takes out the listed events whose type `keep` refuses. */
+    retain(keep: (type: string) => boolean): void {
+      for (const row of [...list.children] as HTMLElement[]) {
+        if (keep(row.dataset.type ?? '')) continue;
+        shown.delete(row.dataset.id ?? '');
+        toggles.detach(row);
+        row.remove();
+      }
+      empty.hidden = list.children.length > 0;
+    },
+    /** The types of the events listed, one entry per event. */
+    types: (): string[] => [...list.children].map((row) => (row as HTMLElement).dataset.type ?? ''),
     /** The newest event shown, the `since` of a catch-up. */
     newestId: (): string | undefined => (list.firstElementChild as HTMLElement | null)?.dataset.id,
   };

@@ -1,10 +1,13 @@
-import { api, ApiError, type Me } from './api.js';
+import { api, ApiError, type FeedEvent, type Me } from './api.js';
 import { showEmbeds } from './embeds.js';
 import { createFeedList } from './feed-list.js';
 import { connectLiveFeed, type LiveFeed } from './live-feed.js';
 import { fetchMissedEvents } from './catch-up.js';
 import { isolated } from './summary-text.js';
 import { showBackfillStatus } from './backfill-status.js';
+import { createKindFilter } from './kind-filter.js';
+import { createPerMinuteChart } from './per-minute-chart.js';
+import { EVENT_KIND_IDS, type EventKind } from '../src/shared/events/event-kinds.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const views = ['login-view', 'pick-view', 'feed-view'] as const;
@@ -14,6 +17,12 @@ const LOGIN_ERRORS: Record<string, string> = {
   failed: 'Twitch login failed. Please try again.',
 };
 let live: LiveFeed | undefined;
+/** Stops the chart's refreshes of the feed shown before. */
+let stopChart: (() => void) | undefined;
+/** The viewer's hidden kinds as last chosen on this page (or read from /api/me). */
+let hiddenKinds: EventKind[] = [];
+/** Saves run one after another, each sending the choice as it is then: the last one wins. */
+let saving: Promise<void> = Promise.resolve();
 
 function show(view: (typeof views)[number]): void {
   for (const id of views) $(id).hidden = id !== view;
@@ -66,17 +75,76 @@ async function showFeed(me: Me): Promise<void> {
   );
   const feed = createFeedList($<HTMLOListElement>('events'), $('no-events'));
   feed.clear();
-  const { events } = await api.events(favorite.id);
-  feed.add([...events].reverse());
+  stopChart?.();
+  const chart = createPerMinuteChart($('per-minute'), favorite.id, () => filter.hidden());
+  stopChart = () => chart.stop();
+  let loads = 0;
+  /** Live events that came while the latest events were loading (null: not loading). */
+  let arrived: FeedEvent[] | null = null;
+  const recount = () => {
+    filter.count(feed.types());
+    $('no-events').textContent =
+      filter.hidden().size > 0
+        ? 'No events of the kinds shown yet. They appear here as they happen.'
+        : 'No events yet. They appear here as they happen.';
+  };
+  const list = (events: FeedEvent[]) => {
+    feed.add(events.filter((event) => filter.shows(event.type)));
+    recount();
+  };
+  /** The latest events of the kinds shown: the server fills the page with them. */
+  const loadLatest = async () => {
+    const load = ++loads;
+    arrived = [];
+    const hidden = filter.hidden();
+    const kinds = EVENT_KIND_IDS.filter((kind) => !hidden.has(kind));
+    let events: FeedEvent[];
+    try {
+      ({ events } = await api.events(favorite.id, hidden.size > 0 ? kinds : undefined));
+    } catch (error) {
+      if (load === loads) arrived = null;
+      throw error;
+    }
+    // A later choice started its own load, which lists what came meanwhile.
+    if (load !== loads) return;
+    const late = arrived ?? [];
+    arrived = null;
+    feed.clear();
+    list([...[...events].reverse(), ...late]);
+  };
+  const filter = createKindFilter($('kinds'), hiddenKinds, (hidden) => {
+    hiddenKinds = [...hidden];
+    // At once what is now hidden goes; the reload then fills the page with what is shown.
+    feed.retain((type) => filter.shows(type));
+    recount();
+    void loadLatest().catch(() => undefined);
+    chart.redraw();
+    const error = $('kinds-error');
+    saving = saving
+      .then(() => api.setPreferences({ hiddenKinds }))
+      .then(
+        () => {
+          error.textContent = '';
+        },
+        () => {
+          error.textContent = 'Could not save your choice; it applies on this page only for now.';
+        },
+      );
+  });
+  await loadLatest();
   live?.close();
   live = connectLiveFeed({
     broadcasterId: favorite.id,
     newestId: feed.newestId,
-    onEvents: (events) => feed.add(events),
+    onEvents: (events) => {
+      arrived?.push(...events);
+      list(events);
+      chart.soon();
+    },
     fetchMissed: (since) => fetchMissedEvents(favorite.id, since),
     onReset: (events) => {
       feed.clear();
-      feed.add(events);
+      list(events);
     },
     onState: (state, label) => {
       const connection = $('connection');
@@ -102,6 +170,7 @@ async function start(): Promise<void> {
     return show('login-view');
   }
   renderAccount(me);
+  hiddenKinds = me.preferences.hiddenKinds;
   $('change-streamer').addEventListener('click', () => {
     live?.close();
     showPicker();

@@ -44,6 +44,7 @@ describe('migrations (real PostgreSQL)', () => {
     assert.deepEqual(await indexes(db, 'events'), [
       'events_broadcaster_occurred_at_id_index',
       'events_broadcaster_seq_id_index',
+      'events_broadcaster_type_seq_id_index',
       'events_broadcaster_unpositioned_index',
       'events_pkey',
     ]);
@@ -58,7 +59,7 @@ describe('migrations (real PostgreSQL)', () => {
     assert.ok((await indexes(db, 'streamers')).includes('streamers_login_lower_unique'));
     // The parent's index reaches every partition.
     const partitionIndexes = await indexes(db, expectedPartitions()[0]!);
-    assert.equal(partitionIndexes.length, 4);
+    assert.equal(partitionIndexes.length, 5);
   });
 
   it('partitions events by range of occurred_at', async () => {

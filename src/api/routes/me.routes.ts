@@ -15,6 +15,7 @@ import type { NewStreamerBudget } from '../new-streamer-budget.js';
 import { broadcasterIdSchema } from './route-params.js';
 import type { FollowBackfillStore } from '../../shared/db/follow-backfill-store.js';
 import { backfillView } from './backfill-status.js';
+import { putPreferences } from './preferences.route.js';
 
 export interface MeRouteDeps {
   users: UserStore;
@@ -43,7 +44,10 @@ export const requireUser: RequestHandler = (req, _res, next) => {
   next(req.user ? undefined : new HttpError(401, 'unauthorized', 'Log in with Twitch first'));
 };
 
-/** `/api/me`, `/api/me/favorite` and `/api/realtime/token`: everything tied to the viewer. */
+/**
+ * `/api/me`, `/api/me/favorite`, `/api/me/preferences` and `/api/realtime/token`: everything
+ * tied to the viewer.
+ */
 export function meRoutes(deps: MeRouteDeps): Router {
   const router = Router();
   // A streamer whose whole set of subscriptions is live already costs Twitch nothing more.
@@ -72,6 +76,13 @@ export function meRoutes(deps: MeRouteDeps): Router {
     ]);
     res.json({ ...viewer, backfill: backfillView(streamer, lastRun) });
   });
+
+  router.put(
+    '/me/preferences',
+    requireUser,
+    express.json({ limit: '1kb' }),
+    putPreferences(deps.users),
+  );
 
   router.put(
     '/me/favorite',

@@ -3,11 +3,20 @@ import { z } from 'zod';
 import type { StreamEvent } from '../../shared/events/event.js';
 import type { FeedCache } from '../../shared/feed/feed-cache.js';
 import type { FeedAnchor, PositionedEvent } from '../../shared/db/event-store.js';
+import { CACHED_EVENTS } from '../../shared/feed/feed-keys.js';
+import { typesShownFor } from '../../shared/events/event-kinds.js';
 import { badRequest, notFound } from '../errors.js';
 import { broadcasterIdSchema, eventIdSchema } from './route-params.js';
+import { parseKinds } from './kinds-param.js';
+import { perMinuteRoute, type CountsPerMinute } from './per-minute.route.js';
 
-export interface EventHistory {
-  listBefore(broadcasterId: string, limit: number, before?: FeedAnchor): Promise<PositionedEvent[]>;
+export interface EventHistory extends CountsPerMinute {
+  listBefore(
+    broadcasterId: string,
+    limit: number,
+    before?: FeedAnchor,
+    types?: readonly string[],
+  ): Promise<PositionedEvent[]>;
   positionOf(broadcasterId: string, eventId: string): Promise<FeedAnchor | null>;
   listAfter(
     broadcasterId: string,
@@ -22,6 +31,7 @@ const querySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(10),
   before: eventIdSchema.optional(),
   after: eventIdSchema.optional(),
+  kinds: z.unknown().optional(),
 });
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -49,13 +59,19 @@ export function streamerEventsRoute(deps: { cache: FeedCache; history: EventHist
     }
     const { broadcasterId } = params.data;
     const { limit, before, after } = query.data;
+    const kinds = parseKinds(query.data.kinds);
+    if (kinds !== undefined && after !== undefined) {
+      throw badRequest('kinds filters the latest events and before= pages, not after=');
+    }
     if (after !== undefined) {
       res.json(await eventsAfter(deps, broadcasterId, after, limit));
       return;
     }
 
-    res.json({ events: await eventsBefore(deps, broadcasterId, before, limit) });
+    const types = kinds && typesShownFor(kinds);
+    res.json({ events: await eventsBefore(deps, broadcasterId, before, limit, types) });
   });
+  router.get('/:broadcasterId/events/per-minute', perMinuteRoute(deps.history));
   return router;
 }
 
@@ -64,13 +80,14 @@ export function streamerEventsRoute(deps: { cache: FeedCache; history: EventHist
  * the whole page (the newest 50), PostgreSQL for the rest. Events stored before feed positions
  * existed come after every positioned one (PostgreSQL's `listBefore`). So paging with `before` =
  * the last id of each page lists every event once and ends with an empty page; an unknown
- * `before` gives an empty page.
+ * `before` gives an empty page. With `types`, only events of those types, from both.
  */
 async function eventsBefore(
   deps: { cache: FeedCache; history: EventHistory },
   broadcasterId: string,
   before: string | undefined,
   limit: number,
+  types?: readonly string[],
 ): Promise<StreamEvent[]> {
   let anchor: FeedAnchor | undefined;
   if (before !== undefined) {
@@ -81,20 +98,23 @@ async function eventsBefore(
         : ((await deps.history.positionOf(broadcasterId, before)) ?? undefined);
     if (anchor === undefined) return [];
   }
+  const shown = (e: { event: StreamEvent }) => types === undefined || types.includes(e.event.type);
   const cached = (
     anchor === undefined
-      ? await deps.cache.latest(broadcasterId, limit)
+      ? // Filtered, the page may need every cached event to fill.
+        await deps.cache.latest(broadcasterId, types ? CACHED_EVENTS : limit)
       : anchor.seq === null
         ? []
         : (await deps.cache.range(broadcasterId, 0, anchor.seq)).reverse()
   )
+    .filter(shown)
     .map(({ seq, event }) => ({ seq, id: event.id, event }))
     .filter((e) => anchor?.seq == null || newestFirst(e, { seq: anchor.seq, id: anchor.id }) > 0);
   // The cache holds the newest events without a gap, so a full page from it is the page.
   if (cached.length >= limit) return cached.slice(0, limit).map((e) => e.event);
 
   // The cache may hold events not yet persisted, and PostgreSQL events the cache evicted.
-  const stored = await deps.history.listBefore(broadcasterId, limit, anchor);
+  const stored = await deps.history.listBefore(broadcasterId, limit, anchor, types);
   const positioned = new Map<string, Positioned>();
   for (const { seq, event } of [...stored, ...cached]) {
     if (seq !== null) positioned.set(event.id, { seq, id: event.id, event });

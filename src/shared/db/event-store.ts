@@ -85,6 +85,52 @@ function isMissingPartition(error: unknown): boolean {
   );
 }
 
+/**
+ * A broadcaster's positioned events before `before`, newest first. With `types`, a branch per
+ * type, each an ordered index seek on (broadcaster_id, type, seq, id) that stops at `limit`, and
+ * the newest `limit` of their union: a page whose types are rare among the feed's events reads
+ * no more rows than a page of common ones.
+ */
+function listPositioned(
+  knex: Knex,
+  broadcasterId: string,
+  limit: number,
+  before: FeedAnchor | undefined,
+  types: readonly string[] | undefined,
+) {
+  const newestFirst = [
+    { column: 'seq', order: 'desc' },
+    { column: 'id', order: 'desc' },
+  ];
+  const branch = (type?: string) => {
+    const query = knex('events')
+      .select([...COLUMNS, 'seq'])
+      .where('broadcaster_id', broadcasterId)
+      .whereNotNull('seq')
+      .orderBy(newestFirst)
+      .limit(limit);
+    if (type !== undefined) query.where('type', type);
+    if (before) query.whereRaw('(seq, id) < (?, ?)', [before.seq, before.id]);
+    return query;
+  };
+  if (types === undefined) {
+    return branch().then((rows) => rows as Array<EventRow & { seq: string }>);
+  }
+  if (types.length === 0) return Promise.resolve([]);
+  return knex
+    .select<Array<EventRow & { seq: string }>>('*')
+    .from(
+      knex
+        .unionAll(
+          types.map((type) => branch(type)),
+          true,
+        )
+        .as('shown'),
+    )
+    .orderBy(newestFirst)
+    .limit(limit);
+}
+
 /** The `events` table: every stored event, partitioned by month of `occurred_at`. */
 export function createEventStore(knex: Knex) {
   return {
@@ -145,26 +191,19 @@ export function createEventStore(knex: Knex) {
      * as bytes), and the events stored before positions were (seq null) after all of them, by
      * the time they were stored (`received_at`, then id). With `before` (an event and its
      * position, from the feed cache or positionOf), only those that come after it in this order.
-     * A `before` that names no stored event of that position gives an empty page.
+     * A `before` that names no stored event of that position gives an empty page. With `types`,
+     * only events of those types: one index seek per type, merged (see listPositioned).
      */
     async listBefore(
       broadcasterId: string,
       limit: number,
       before?: FeedAnchor,
+      types?: readonly string[],
     ): Promise<PositionedEvent[]> {
       const page: PositionedEvent[] = [];
       if (before === undefined || before.seq !== null) {
-        const query = knex('events')
-          .select<Array<EventRow & { seq: string }>>([...COLUMNS, 'seq'])
-          .where('broadcaster_id', broadcasterId)
-          .whereNotNull('seq')
-          .orderBy([
-            { column: 'seq', order: 'desc' },
-            { column: 'id', order: 'desc' },
-          ])
-          .limit(limit);
-        if (before) query.whereRaw('(seq, id) < (?, ?)', [before.seq, before.id]);
-        for (const row of await query) page.push({ seq: Number(row.seq), event: toEvent(row) });
+        const rows = await listPositioned(knex, broadcasterId, limit, before, types);
+        for (const row of rows) page.push({ seq: Number(row.seq), event: toEvent(row) });
       }
       if (page.length === limit) return page;
       const unpositioned = knex('events')
@@ -176,6 +215,8 @@ export function createEventStore(knex: Knex) {
           { column: 'id', order: 'desc' },
         ])
         .limit(limit - page.length);
+      // Rows from before feed positions only: a filter on their index, not a seek per type.
+      if (types) unpositioned.whereIn('type', [...types]);
       if (before?.seq === null) {
         const anchor = knex('events')
           .select('received_at', 'id')
@@ -187,6 +228,31 @@ export function createEventStore(knex: Knex) {
       }
       for (const row of await unpositioned) page.push({ seq: null, event: toEvent(row) });
       return page;
+    },
+
+    /**
+     * How many of a broadcaster's events happened in each minute from `from` (a minute's start)
+     * up to `to`, by type: rows `{minute, type, count}` for the minutes and types that had any.
+     * A range seek on (broadcaster_id, occurred_at); events stored under their arrival time
+     * (event_time set: a year no partition holds) are not counted.
+     */
+    async countsPerMinute(
+      broadcasterId: string,
+      from: Date,
+      to: Date,
+    ): Promise<Array<{ minute: Date; type: string; count: number }>> {
+      const rows = await knex('events')
+        .select<Array<{ minute: Date; type: string; count: number }>>(
+          knex.raw("date_trunc('minute', occurred_at) AS minute"),
+          'type',
+          knex.raw('count(*)::int AS count'),
+        )
+        .where('broadcaster_id', broadcasterId)
+        .where('occurred_at', '>=', from.toISOString())
+        .where('occurred_at', '<', to.toISOString())
+        .whereNull('event_time')
+        .groupByRaw('1, 2');
+      return rows;
     },
 
     /** Where a stored event is in its feed (seq null: stored before positions were), or null. */

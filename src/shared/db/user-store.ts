@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isEventKind, type EventKind } from '../events/event-kinds.js';
 
 export interface Streamer {
   id: string;
@@ -7,9 +8,19 @@ export interface Streamer {
   profileImageUrl: string;
 }
 
+/** What a viewer chose for the event page, on every device they use. */
+export interface ViewerPreferences {
+  /** The kinds of event the page leaves out; none by default. */
+  hiddenKinds: EventKind[];
+}
+
 export interface Viewer extends Streamer {
   favorite: Streamer | null;
+  preferences: ViewerPreferences;
 }
+
+// A kind a later version dropped is no longer a choice: it is left out, not shown as unknown.
+const knownKinds = (stored: string[] | null): EventKind[] => (stored ?? []).filter(isEventKind);
 
 /** Viewers who logged in, and the streamer each has as favourite (table `users`). */
 export function createUserStore(knex: Knex) {
@@ -43,6 +54,14 @@ export function createUserStore(knex: Knex) {
       });
     },
 
+    /** Replaces the viewer's preferences; false when there is no such viewer. */
+    async setPreferences(userId: string, preferences: ViewerPreferences): Promise<boolean> {
+      const updated = await knex('users')
+        .where({ id: userId })
+        .update({ hidden_event_kinds: preferences.hiddenKinds, updated_at: knex.fn.now() });
+      return updated === 1;
+    },
+
     async find(userId: string): Promise<Viewer | null> {
       const row = await knex('users as u')
         .leftJoin('streamers as s', 's.id', 'u.favorite_streamer_id')
@@ -53,6 +72,7 @@ export function createUserStore(knex: Knex) {
               login: string;
               display_name: string | null;
               profile_image_url: string | null;
+              hidden_event_kinds: string[] | null;
               s_id: string | null;
               s_login: string | null;
               s_display_name: string | null;
@@ -64,6 +84,7 @@ export function createUserStore(knex: Knex) {
           'u.login',
           'u.display_name',
           'u.profile_image_url',
+          'u.hidden_event_kinds',
           's.id as s_id',
           's.login as s_login',
           's.display_name as s_display_name',
@@ -83,6 +104,7 @@ export function createUserStore(knex: Knex) {
               profileImageUrl: row.s_profile_image_url ?? '',
             }
           : null,
+        preferences: { hiddenKinds: knownKinds(row.hidden_event_kinds) },
       };
     },
   };

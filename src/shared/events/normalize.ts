@@ -31,6 +31,8 @@ const NORMALIZERS = new Map<string, Normalizer>(
     ...authorizationNormalizers,
   }),
 );
+/** Every type with a normaliser of its own; any other type gets the generic one. */
+export const NORMALIZED_TYPES: readonly string[] = [...NORMALIZERS.keys()];
 const BROADCASTERS = new Map<string, BroadcasterResolver>(
   Object.entries(authorizationBroadcasters),
 );
