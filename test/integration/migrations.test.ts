@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { MIGRATIONS_DIRECTORY, runMigrations } from '../../src/shared/db/migrate.js';
 import { addMonths, listEventPartitions, partitionName } from '../../src/shared/db/partitions.js';
 
-const TABLES = ['events', 'eventsub_subscriptions', 'streamers', 'users'];
+const TABLES = ['events', 'eventsub_subscriptions', 'follow_backfills', 'streamers', 'users'];
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const { rows } = await db.knex.raw<{ rows: Array<{ name: string }> }>(
