@@ -73,6 +73,42 @@ function occurredAt(event: StreamEvent): Date {
   return date;
 }
 
+/** One `events` row as an insert writes it (`received_at` is the table's default). */
+export interface EventInsertRow {
+  id: string;
+  type: string;
+  broadcaster_id: string;
+  broadcaster_login: string;
+  broadcaster_name: string;
+  /** ISO 8601, millisecond precision. */
+  occurred_at: string;
+  event_time: string | null;
+  /** JSON text, or null. */
+  actor: string | null;
+  summary: string;
+  /** JSON text. */
+  data: string;
+  message_id: string | null;
+  seq: number | null;
+}
+
+/**
+ * Writes rows to `events` in one go, skipping every row whose (id, occurred_at) is stored already
+ * or came earlier in `rows`; returns how many were new. Rows outside every partition fail with
+ * PostgreSQL's "no partition of relation" error (23514), which the store answers.
+ */
+export type EventRowWriter = (knex: Knex, rows: EventInsertRow[]) => Promise<number>;
+
+/**
+ * One multi-row `INSERT ... ON CONFLICT DO NOTHING`. Measured against COPY into a staging table
+ * and `INSERT ... SELECT` from it at the group commit's batch sizes (`npm run bench -- --only
+ * store`, docs/BENCHMARKS.md "Event store"): it is the cheaper of the two there.
+ */
+export const insertByValues: EventRowWriter = async (knex, rows) => {
+  const inserted = await knex('events').insert(rows).onConflict().ignore().returning('id');
+  return inserted.length;
+};
+
 function isMissingPartition(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   return (
@@ -80,8 +116,12 @@ function isMissingPartition(error: unknown): boolean {
   );
 }
 
-/** The `events` table: every stored event, partitioned by month of `occurred_at`. */
-export function createEventStore(knex: Knex) {
+/**
+ * The `events` table: every stored event, partitioned by month of `occurred_at`. `write` is how
+ * a batch reaches the table (the benchmark swaps it; the default is insertByValues).
+ */
+export function createEventStore(knex: Knex, options: { write?: EventRowWriter } = {}) {
+  const write = options.write ?? insertByValues;
   return {
     /**
      * Stores events in one statement; an event already stored (same id and occurredAt) is skipped.
@@ -96,7 +136,7 @@ export function createEventStore(knex: Knex) {
       if (rows.length === 0) return 0;
       const arrival = new Date();
       // Stored at millisecond precision, so what we read back orders the same as what we stored.
-      let values = rows.map(({ event, messageId, seq }) => {
+      let values = rows.map(({ event, messageId, seq }): EventInsertRow => {
         const time = occurredAt(event);
         const asGiven = isPartitionable(time);
         return {
@@ -120,10 +160,7 @@ export function createEventStore(knex: Knex) {
         values = values.filter((v) => v.event_time === null || !stored.has(v.id));
         if (values.length === 0) return 0;
       }
-      const attempt = async () => {
-        const inserted = await knex('events').insert(values).onConflict().ignore().returning('id');
-        return inserted.length;
-      };
+      const attempt = () => write(knex, values);
       try {
         return await attempt();
       } catch (error) {
