@@ -93,7 +93,7 @@ async function timeReads(reads: Reads, samples: number) {
 const READS = ['latest', 'before', 'after'] as const;
 
 async function idOfRank(knex: Knex, rank: number): Promise<string> {
-  return (await knex('load_streamers').where({ rank }).first<{ id: string }>('id'))!.id;
+  return (await knex('load_streamers').where({ rank }).first<{ id: string }>('id')).id;
 }
 
 export async function benchReads(options: {
