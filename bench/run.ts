@@ -5,9 +5,12 @@
  *   npm run bench -- [--only intake,memory,fanout,e2e,cluster] [--seconds N] [--rates 100,500]
  *                    [--hold N] [--shards 3,6,12] [--masters 3] [--split-concurrency] [--rounds N]
  *                    [--smoke]
+ *   npm run bench -- --only store [--store-rows N] [--store-history N] [--batches 1,10,50,100]
+ *                    [--rounds N]
  *
  * `--smoke` runs every benchmark for a moment with small numbers: it checks that the harness
- * works (CI runs it), not how fast anything is.
+ * works (CI runs it), not how fast anything is. `store` loads tens of millions of rows into
+ * PostgreSQL, so it runs only when named (`--only store`, with or without `--smoke`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,9 +20,11 @@ import { repoRoot } from '../test/helpers/processes.js';
 import { benchIntake } from './intake.js';
 import { benchEndToEnd, benchFanOut, benchMemory } from './realtime.js';
 import { benchCluster, clusterSummary } from './cluster.js';
+import { benchStore, storeSummary } from './store.js';
 
-const BENCHMARKS = ['intake', 'e2e', 'fanout', 'memory', 'cluster'] as const;
+const BENCHMARKS = ['intake', 'e2e', 'fanout', 'memory', 'cluster', 'store'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
+const BY_DEFAULT = BENCHMARKS.filter((name) => name !== 'store');
 
 function readOptions() {
   const { values } = parseArgs({
@@ -31,6 +36,9 @@ function readOptions() {
       shards: { type: 'string' },
       masters: { type: 'string' },
       rounds: { type: 'string' },
+      'store-rows': { type: 'string' },
+      'store-history': { type: 'string' },
+      batches: { type: 'string' },
       'split-concurrency': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
     },
@@ -39,7 +47,7 @@ function readOptions() {
     process.stderr.write(`bench: ${message}\n`);
     process.exit(2);
   };
-  const only = (values.only?.split(',') ?? [...BENCHMARKS]).map((name) => name.trim());
+  const only = (values.only?.split(',') ?? [...BY_DEFAULT]).map((name) => name.trim());
   for (const name of only) {
     if (!(BENCHMARKS as readonly string[]).includes(name)) {
       fail(`unknown benchmark "${name}"; there are: ${BENCHMARKS.join(', ')}`);
@@ -74,6 +82,27 @@ function readOptions() {
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) {
     fail('--rounds must be a whole number from 1 to 10');
   }
+  const count = (name: string, given: string | undefined, fallback: number, max: number) => {
+    const n = Number(given ?? fallback);
+    if (!Number.isInteger(n) || n < 1000 || n > max) {
+      fail(`--${name} must be a whole number of rows from 1000 to ${max}`);
+    }
+    return n;
+  };
+  const storeRows = count('store-rows', values['store-rows'], values.smoke ? 3000 : 3_000_000, 1e8);
+  const storeHistory = count(
+    'store-history',
+    values['store-history'],
+    values.smoke ? 5000 : 20_000_000,
+    2e8,
+  );
+  // The group commit's batches: one event alone, up to MAX_EVENTS_PER_JOB (100) under load.
+  const batches = (
+    values.batches?.split(',') ?? (values.smoke ? ['1', '10'] : ['1', '10', '50', '100'])
+  ).map(Number);
+  if (batches.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) {
+    fail('--batches must be batch sizes from 1 to 1000, separated by commas');
+  }
   const hold = Number(values.hold ?? (values.smoke ? 2 : 60));
   if (!Number.isFinite(hold) || hold < 0 || hold > 3600) {
     fail('--hold must be a number of seconds from 0 (no hold) to 3600');
@@ -88,6 +117,13 @@ function readOptions() {
     masters,
     rounds,
     splitConcurrency: values['split-concurrency'],
+    store: {
+      rows: storeRows,
+      historyRows: storeHistory,
+      batches,
+      // Medians need rounds: 7 unless asked.
+      rounds: values.rounds === undefined ? (values.smoke ? 2 : 7) : rounds,
+    },
     smoke: values.smoke,
   };
 }
@@ -210,6 +246,21 @@ async function main() {
     });
     results.cluster = cluster;
     rows.push(...clusterSummary(cluster));
+  }
+
+  if (options.only.includes('store')) {
+    log('store: the event store in PostgreSQL, a database of its own');
+    const store = await benchStore({
+      ...options.store,
+      seedEvents: options.smoke ? 300 : 50_000,
+      streamers: options.smoke ? 50 : 10_000,
+      stepEvents: options.smoke ? 30 : 3000,
+      extraPartitions: options.smoke ? [0, 2] : [0, 26, 90],
+      readSamples: options.smoke ? 5 : 200,
+      log,
+    });
+    results.store = store;
+    rows.push(...storeSummary(store));
   }
 
   log('\n=== summary ===');

@@ -33,6 +33,29 @@ interface BenchFile {
   };
 }
 
+interface StoreFile {
+  sizes: { rows: number; bytes: { heap: number; indexes: number; toast: number; total: number } };
+  archive: { ndjsonPerEvent: number; gzipPerEvent: number };
+  inserts: {
+    summary: Array<{ batch: number }>;
+    steps: Array<{ clientUs: number; backendUs: number }>;
+  };
+  history: { rows: number; reads: Array<{ rows: number; plans: unknown[] }> };
+  partitionCounts: Array<{ partitions: number }>;
+}
+
+function runBench(args: string[]) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', ...args],
+      { cwd: repoRoot, env: { PATH: process.env.PATH ?? '' }, maxBuffer: 16 * 1024 * 1024 },
+      (error, out, err) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
+    );
+  });
+}
+
 // Whether the harness still works end to end; its figures are for `npm run bench`, not CI.
 describe('npm run bench -- --smoke', function () {
   this.timeout(300_000);
@@ -107,6 +130,58 @@ describe('npm run bench -- --smoke', function () {
     }
   });
 
+  it('runs the store benchmark briefly when named, with every figure it reports', async () => {
+    const { code, stdout, stderr } = await runBench(['--only', 'store', '--smoke']);
+    assert.equal(code, 0, stderr || stdout);
+    for (const row of [
+      'store bytes per event',
+      'store archive bytes per event',
+      'store insert batch 1 ',
+      'store insert batch 10 ',
+      'store reads hot',
+      'store reads typical',
+      'store reads, 4 partitions',
+      'store reads, 6 partitions',
+    ]) {
+      assert.match(stdout, new RegExp(`^${row}`, 'm'));
+    }
+    const written = /^results written to (\S+)$/m.exec(stdout)?.[1];
+    assert.ok(written, 'names the results file');
+    const file = path.join(repoRoot, written);
+    try {
+      const { store } = (
+        JSON.parse(readFileSync(file, 'utf8')) as { results: { store: StoreFile } }
+      ).results;
+      // Every row of the partition counted, and its bytes add up.
+      assert.equal(store.sizes.rows, 3000);
+      const { heap, indexes, toast, total } = store.sizes.bytes;
+      assert.ok(heap > 0 && indexes > 0 && total >= heap + indexes + toast);
+      assert.ok(store.archive.gzipPerEvent > 0);
+      assert.ok(store.archive.gzipPerEvent < store.archive.ndjsonPerEvent);
+      assert.deepEqual(
+        store.inserts.summary.map((s) => s.batch),
+        [1, 10],
+      );
+      for (const step of store.inserts.steps) {
+        assert.ok(step.clientUs > 0 && step.backendUs > 0, JSON.stringify(step));
+      }
+      // Two rounds, both writers, both batch sizes.
+      assert.equal(store.inserts.steps.length, 8);
+      assert.equal(store.history.rows, 5000);
+      assert.equal(store.history.reads.length, 3);
+      for (const reads of store.history.reads) {
+        assert.ok(reads.rows > 0);
+        assert.ok(reads.plans.length >= 5, 'EXPLAINs every statement of the three reads');
+      }
+      assert.deepEqual(
+        store.partitionCounts.map((p) => p.partitions),
+        [4, 6],
+      );
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   it('refuses an unknown benchmark, naming the ones there are', async () => {
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
       execFile(
@@ -119,7 +194,7 @@ describe('npm run bench -- --smoke', function () {
     assert.equal(code, 2);
     assert.match(
       stderr,
-      /unknown benchmark "speed"; there are: intake, e2e, fanout, memory, cluster/,
+      /unknown benchmark "speed"; there are: intake, e2e, fanout, memory, cluster, store/,
     );
   });
 });

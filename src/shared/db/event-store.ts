@@ -78,6 +78,45 @@ function occurredAt(event: StreamEvent): Date {
   return date;
 }
 
+/** One `events` row as an insert writes it (`received_at` is the table's default). */
+export interface EventInsertRow {
+  id: string;
+  type: string;
+  broadcaster_id: string;
+  broadcaster_login: string;
+  broadcaster_name: string;
+  /** ISO 8601, millisecond precision. */
+  occurred_at: string;
+  event_time: string | null;
+  /** JSON text, or null. */
+  actor: string | null;
+  summary: string;
+  /** JSON text. */
+  data: string;
+  message_id: string | null;
+  seq: number | null;
+  /** True for a follow fetched from Helix after downtime; null otherwise. */
+  backfilled: true | null;
+}
+
+/**
+ * Writes rows to `events` in one go, skipping every row whose (id, occurred_at) is stored already
+ * or came earlier in `rows`; returns how many were new. Rows outside every partition fail with
+ * PostgreSQL's "no partition of relation" error (23514), which the store answers.
+ */
+export type EventRowWriter = (knex: Knex, rows: EventInsertRow[]) => Promise<number>;
+
+/**
+ * One multi-row `INSERT ... ON CONFLICT DO NOTHING`. Kept against COPY into a staging table and
+ * `INSERT ... SELECT` from it (bench/store-copy.ts), measured at the group commit's batch sizes:
+ * COPY costs 1.8, 1.65 and 1.09 times the CPU per event at 1, 10 and 50 events, and 0.91 times
+ * at 100, the most a batch holds (docs/BENCHMARKS.md "Event store").
+ */
+export const insertByValues: EventRowWriter = async (knex, rows) => {
+  const inserted = await knex('events').insert(rows).onConflict().ignore().returning('id');
+  return inserted.length;
+};
+
 function isMissingPartition(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   return (
@@ -131,8 +170,12 @@ function listPositioned(
     .limit(limit);
 }
 
-/** The `events` table: every stored event, partitioned by month of `occurred_at`. */
-export function createEventStore(knex: Knex) {
+/**
+ * The `events` table: every stored event, partitioned by EVENT_PARTITION_INTERVAL on `occurred_at`. `write` is how
+ * a batch reaches the table (the benchmark swaps it; the default is insertByValues).
+ */
+export function createEventStore(knex: Knex, options: { write?: EventRowWriter } = {}) {
+  const write = options.write ?? insertByValues;
   return {
     /**
      * Stores events in one statement; an event already stored (same id and occurredAt) is skipped.
@@ -147,7 +190,7 @@ export function createEventStore(knex: Knex) {
       if (rows.length === 0) return 0;
       const arrival = new Date();
       // Stored at millisecond precision, so what we read back orders the same as what we stored.
-      let values = rows.map(({ event, messageId, seq }) => {
+      let values = rows.map(({ event, messageId, seq }): EventInsertRow => {
         const time = occurredAt(event);
         const asGiven = isPartitionable(time);
         return {
@@ -172,10 +215,7 @@ export function createEventStore(knex: Knex) {
         values = values.filter((v) => v.event_time === null || !stored.has(v.id));
         if (values.length === 0) return 0;
       }
-      const attempt = async () => {
-        const inserted = await knex('events').insert(values).onConflict().ignore().returning('id');
-        return inserted.length;
-      };
+      const attempt = () => write(knex, values);
       try {
         return await attempt();
       } catch (error) {
