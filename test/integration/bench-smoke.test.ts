@@ -81,7 +81,7 @@ describe('npm run bench -- --smoke', function () {
       'fan-out ratio pipeline/bare',
       'memory per idle socket',
       'cluster bench, single 20/s',
-      'cluster 3 shards 20/s',
+      'cluster 3 masters 3 shards 20/s',
     ]) {
       assert.match(stdout, new RegExp(`^${row}`, 'm'));
     }

@@ -106,10 +106,13 @@ describe('event store history reads are index seeks (EXPLAIN, real PostgreSQL)',
   }
 
   // An event by id: the key (id, occurred_at) in each partition, or, for a streamer with few
-  // events, the range of theirs in (broadcaster_id, seq, id), which the planner then finds as
-  // cheap. Either is a seek; a streamer with many events must get the key (checked for "hot").
+  // events, the range of theirs in (broadcaster_id, seq, id) or (broadcaster_id, type, seq, id),
+  // which the planner then finds as cheap. Each is a seek; a streamer with many events must get
+  // the key (checked for "hot").
   const lookup = (who: 'hot' | 'typical') =>
-    who === 'hot' ? ['events_pkey'] : ['events_pkey', 'events_broadcaster_seq_id_index'];
+    who === 'hot'
+      ? ['events_pkey']
+      : ['events_pkey', 'events_broadcaster_seq_id_index', 'events_broadcaster_type_seq_id_index'];
 
   for (const who of ['hot', 'typical'] as const) {
     it(`the 10 latest of a ${who} streamer: the (broadcaster_id, seq, id) index`, async () => {
