@@ -6,13 +6,14 @@ import {
 } from '../shared/db/archive-file.js';
 import { RESTORED_MARK, listPartitionRanges } from '../shared/db/partitions.js';
 import { restoreArchive } from '../shared/db/partition-restore.js';
+import { UsageError } from './cli.js';
+
+export { UsageError };
 
 export const USAGE = [
   'usage: npm run archive -- list [--verify]     archives in EVENT_ARCHIVE_DIR',
   '       npm run archive -- restore <partition>  bring one back into events',
 ].join('\n');
-
-export class UsageError extends Error {}
 
 export type ArchiveCommand =
   { command: 'list'; verify: boolean } | { command: 'restore'; partition: string };

@@ -1,38 +1,16 @@
-import { ConfigError, loadConfig } from '../shared/config.js';
+import { operatorCli } from './cli.js';
 import { createLogger } from '../shared/logger.js';
 import { createRedis, waitForRedis } from '../shared/connections/redis.js';
 import { clusterProblem } from '../shared/connections/cluster-state.js';
 import { createNamedQueue, createShardedQueue } from '../shared/queues.js';
-import { USAGE, UsageError, parseFailedJobsArgs, runFailedJobs } from './failed-jobs.js';
+import { USAGE, parseFailedJobsArgs, runFailedJobs } from './failed-jobs.js';
 
 // An operator's tool: `npm run jobs -- list eventPersist`, `npm run jobs -- retry eventPersist`.
 // Whatever goes wrong, it says so in one line, naming the cause.
-const fail = (line: string, code: number): never => {
-  process.stderr.write(`failed-jobs: ${line}\n`);
-  process.exit(code);
-};
-function readCommand(args: string[]) {
-  if (args.length === 0) fail(`nothing to do\n${USAGE}`, 2);
-  try {
-    return parseFailedJobsArgs(args);
-  } catch (error) {
-    if (error instanceof UsageError) fail(error.message, 2);
-    throw error;
-  }
-}
-function readConfig() {
-  try {
-    return loadConfig('jobs');
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      fail(`invalid configuration: ${error.problems.join('; ')}`, 1);
-    }
-    throw error;
-  }
-}
+const { fail, readCommand, readConfig } = operatorCli('failed-jobs');
 
-const command = readCommand(process.argv.slice(2));
-const config = readConfig();
+const command = readCommand(process.argv.slice(2), parseFailedJobsArgs, USAGE);
+const config = readConfig('jobs');
 // Its own lines say what failed; the connection's log lines would only repeat it as JSON.
 const log = createLogger('silent', 'failed-jobs');
 const { cluster, prefix, queueShards } = config.redis;

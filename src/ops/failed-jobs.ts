@@ -1,5 +1,8 @@
 import type { Job, Queue } from 'bullmq';
 import { QUEUES, type QueueName } from '../shared/queues.js';
+import { UsageError } from './cli.js';
+
+export { UsageError };
 
 const QUEUE_NAMES = Object.values(QUEUES) as string[];
 
@@ -10,8 +13,6 @@ queues: ${QUEUE_NAMES.join(', ')}`;
 export type FailedJobsCommand =
   | { action: 'list'; queue: QueueName; limit: number }
   | { action: 'retry'; queue: QueueName; jobIds: string[] };
-
-export class UsageError extends Error {}
 
 /** Parses the command line, naming what is wrong with it. */
 export function parseFailedJobsArgs(args: string[]): FailedJobsCommand {

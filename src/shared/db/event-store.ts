@@ -18,7 +18,8 @@ export interface EventRow {
   backfilled: boolean | null;
 }
 
-const COLUMNS: string[] = [
+/** The columns an Event is read from (toEvent); the archive reads these too. */
+export const EVENT_COLUMNS: string[] = [
   'id',
   'type',
   'broadcaster_id',
@@ -143,7 +144,7 @@ function listPositioned(
   ];
   const branch = (type?: string) => {
     const query = knex('events')
-      .select([...COLUMNS, 'seq'])
+      .select([...EVENT_COLUMNS, 'seq'])
       .where('broadcaster_id', broadcasterId)
       .whereNotNull('seq')
       .orderBy(newestFirst)
@@ -247,7 +248,7 @@ export function createEventStore(knex: Knex, options: { write?: EventRowWriter }
       }
       if (page.length === limit) return page;
       const unpositioned = knex('events')
-        .select<EventRow[]>(COLUMNS)
+        .select<EventRow[]>(EVENT_COLUMNS)
         .where('broadcaster_id', broadcasterId)
         .whereNull('seq')
         .orderBy([
@@ -314,7 +315,7 @@ export function createEventStore(knex: Knex, options: { write?: EventRowWriter }
       limit: number,
     ): Promise<Array<{ seq: number; event: StreamEvent }>> {
       const rows = await knex('events')
-        .select<Array<EventRow & { seq: string }>>([...COLUMNS, 'seq'])
+        .select<Array<EventRow & { seq: string }>>([...EVENT_COLUMNS, 'seq'])
         .where('broadcaster_id', broadcasterId)
         .where('seq', '>', afterSeq)
         .orderBy('seq', 'asc')
@@ -333,7 +334,7 @@ export function createEventStore(knex: Knex, options: { write?: EventRowWriter }
     /** The stored events with these ids, in no particular order. */
     async findByIds(ids: string[]): Promise<StreamEvent[]> {
       if (ids.length === 0) return [];
-      const rows = await knex('events').select<EventRow[]>(COLUMNS).whereIn('id', ids);
+      const rows = await knex('events').select<EventRow[]>(EVENT_COLUMNS).whereIn('id', ids);
       return rows.map(toEvent);
     },
   };

@@ -9,7 +9,7 @@ import {
   type ArchivedEvent,
   type ArchiveManifest,
 } from './archive-file.js';
-import { toEvent, type EventRow } from './event-store.js';
+import { EVENT_COLUMNS, toEvent, type EventRow } from './event-store.js';
 import { parsePartitionName, type PartitionInterval } from './partition-interval.js';
 import { EVENTS_TABLE, defaultPartitionOf, type PartitionRange } from './partitions.js';
 
@@ -47,19 +47,9 @@ async function* archivedRows(
   for (;;) {
     const query = knex(table)
       .select<Array<EventRow & Record<string, unknown>>>([
-        'id',
-        'type',
-        'broadcaster_id',
-        'broadcaster_login',
-        'broadcaster_name',
-        'occurred_at',
-        'event_time',
-        'actor',
-        'summary',
-        'data',
+        ...EVENT_COLUMNS,
         'message_id',
         'seq',
-        'backfilled',
         knex.raw(`${EXACT('occurred_at')} AS occurred_at_exact`),
         knex.raw(`${EXACT('received_at')} AS received_at_exact`),
       ])
