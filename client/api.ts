@@ -64,6 +64,11 @@ export const api = {
     call<{ events: FeedEvent[] }>(
       `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=10`,
     ),
+  /** Up to `limit` events that came before the event `before`, newest first. */
+  eventsBefore: (broadcasterId: string, before: string, limit: number) =>
+    call<{ events: FeedEvent[] }>(
+      `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=${limit}&before=${encodeURIComponent(before)}`,
+    ),
   /** Up to `limit` events that came after the event `after`, oldest first; `more` if any are left. */
   eventsAfter: (broadcasterId: string, after: string, limit: number) =>
     call<{ events: FeedEvent[]; more: boolean }>(

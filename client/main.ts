@@ -54,7 +54,7 @@ async function showFeed(me: Me): Promise<void> {
     },
     () => undefined,
   );
-  const feed = createFeedList($<HTMLOListElement>('events'), $('no-events'));
+  const feed = createFeedList($<HTMLOListElement>('events'), $('no-events'), $('replay-note'));
   feed.clear();
   const { events } = await api.events(favorite.id);
   feed.add([...events].reverse());
@@ -63,6 +63,8 @@ async function showFeed(me: Me): Promise<void> {
     broadcasterId: favorite.id,
     newestId: feed.newestId,
     onEvents: (events) => feed.add(events),
+    onUpdated: (event) => feed.update(event),
+    onReplayed: (replay) => feed.markReplayed(replay),
     fetchMissed: (since) => fetchMissedEvents(favorite.id, since),
     onReset: (events) => {
       feed.clear();

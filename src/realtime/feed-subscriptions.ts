@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '../shared/connections/redis.js';
 import type { Logger } from '../shared/logger.js';
-import type { NotifyEventJob } from '../shared/queues.js';
+import type { FeedNotification } from '../shared/queues.js';
 import { decodeFeedMessage, feedChannel } from '../shared/feed/feed-channels.js';
 
 export interface FeedSubscriptions {
@@ -43,7 +43,7 @@ function pubSubOf(subscriber: RedisClient) {
 export function createFeedSubscriptions(options: {
   subscriber: RedisClient;
   prefix: string;
-  onNotifications: (notifications: NotifyEventJob[]) => void;
+  onNotifications: (notifications: FeedNotification[]) => void;
   log: Logger;
 }): FeedSubscriptions {
   const { subscriber, prefix, log } = options;
