@@ -129,8 +129,12 @@ describe('a follow-bot raid through the real pipeline', function () {
     );
     await waitUntil(
       async () =>
-        (await stack.knex('events').where({ type: FOLLOW_WAVE_TYPE }).first('data')).data.count ===
-        280,
+        (
+          await stack
+            .knex('events')
+            .where({ type: FOLLOW_WAVE_TYPE })
+            .first<{ data: { count: number } }>('data')
+        ).data.count === 280,
       10_000,
       'the stored wave in its final state',
     );
