@@ -22,6 +22,8 @@ export interface FeedEvent {
 export interface StreamerInfo extends Streamer {
   streamerMode: boolean;
   eventTypes: string[];
+  /** This viewer may replay the streamer's events (the streamer in streamer mode, an operator). */
+  canReplay?: boolean;
 }
 export interface ClientConfig {
   embeds: boolean;
@@ -73,6 +75,11 @@ export const api = {
   eventsAfter: (broadcasterId: string, after: string, limit: number) =>
     call<{ events: FeedEvent[]; more: boolean }>(
       `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=${limit}&after=${encodeURIComponent(after)}`,
+    ),
+  replay: (broadcasterId: string, eventId: string) =>
+    call<{ replayId: string }>(
+      `/api/streamers/${encodeURIComponent(broadcasterId)}/events/${encodeURIComponent(eventId)}/replay`,
+      { method: 'POST' },
     ),
   realtimeToken: () => call<{ url: string; token: string }>('/api/realtime/token'),
   logout: () => call<void>('/auth/logout', { method: 'POST' }),

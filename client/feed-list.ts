@@ -49,6 +49,7 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement, notic
     const li = document.createElement('li');
     li.dataset.id = event.id;
     li.dataset.type = event.type;
+    li.dataset.event = JSON.stringify(event);
     const icon = ICONS.find(([pattern]) => pattern.test(event.type))?.[1] ?? 'other';
     li.innerHTML = `<svg aria-hidden="true"><use href="/icons.svg#i-${icon}"></use></svg><div class="text"><span class="summary" dir="ltr"></span></div><time></time>`;
     const summary = li.querySelector<HTMLElement>('.summary')!;
@@ -58,7 +59,28 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement, notic
     time.dateTime = event.occurredAt;
     time.textContent = timeAgo(event.occurredAt);
     if (isWave(event)) attachWave(li, event);
+    if (replay) addReplayButton(li, event);
     return li;
+  }
+
+  let replay: ((event: FeedEvent) => Promise<string | null>) | undefined;
+  function addReplayButton(row: HTMLElement, event: FeedEvent): void {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'link replay';
+    button.textContent = 'Replay';
+    button.setAttribute('aria-label', `Replay: ${event.summary}`);
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      void replay!(event).then((problem) => {
+        button.disabled = false;
+        if (problem && notice) {
+          notice.hidden = false;
+          notice.textContent = problem;
+        }
+      });
+    });
+    row.querySelector('.text')!.append(button);
   }
 
   const rowOf = (id: string) => list.querySelector<HTMLElement>(`li[data-id="${CSS.escape(id)}"]`);
@@ -99,6 +121,15 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement, notic
       empty.hidden = list.children.length > 0;
     },
     update,
+    /** Gives every row, and each one to come, a Replay button that calls `onReplay`. */
+    enableReplay(onReplay: (event: FeedEvent) => Promise<string | null>): void {
+      if (replay) return;
+      replay = onReplay;
+      for (const row of list.querySelectorAll<HTMLElement>('li')) {
+        const event = JSON.parse(row.dataset.event!) as FeedEvent;
+        addReplayButton(row, event);
+      }
+    },
     /** A replay marks the event's row (highlighted, "Replayed"); it adds no row. */
     markReplayed(replay: ReplayedEvent): void {
       const row = rowOf(replay.event.id);

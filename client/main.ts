@@ -37,8 +37,20 @@ async function showFeed(me: Me): Promise<void> {
   $('feed-title').textContent = favorite.displayName;
   document.title = `${favorite.displayName} · streamfeed`;
   showEmbeds($('player'), $('chat'), favorite.login, await api.config());
+  const feed = createFeedList($<HTMLOListElement>('events'), $('no-events'), $('replay-note'));
   void api.streamer(favorite.id).then(
     (info) => {
+      if (info.canReplay) {
+        feed.enableReplay((event) =>
+          api.replay(favorite.id, event.id).then(
+            () => null,
+            (failure: unknown) =>
+              failure instanceof ApiError && failure.status === 429
+                ? 'One replay at a time: please wait a few seconds.'
+                : 'Could not replay that event.',
+          ),
+        );
+      }
       const kinds = [...new Set(info.eventTypes.map((t) => t.split('.')[1]!.replace(/_/g, ' ')))];
       // The name is the streamer's own text: isolated, so that its direction stays its own.
       const name = isolated(info.displayName);
@@ -54,7 +66,6 @@ async function showFeed(me: Me): Promise<void> {
     },
     () => undefined,
   );
-  const feed = createFeedList($<HTMLOListElement>('events'), $('no-events'), $('replay-note'));
   feed.clear();
   const { events } = await api.events(favorite.id);
   feed.add([...events].reverse());
