@@ -83,7 +83,8 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement, notic
     row.querySelector('.text')!.append(button);
   }
 
-  const rowOf = (id: string) => list.querySelector<HTMLElement>(`li[data-id="${CSS.escape(id)}"]`);
+  const rowOf = (id: string) =>
+    list.querySelector<HTMLElement>(`:scope > li[data-id="${CSS.escape(id)}"]`);
   /** Newer states of waves not shown yet (an update can overtake its entry's catch-up). */
   const laterStates = new Map<string, FeedEvent>();
 
@@ -125,9 +126,9 @@ export function createFeedList(list: HTMLOListElement, empty: HTMLElement, notic
     enableReplay(onReplay: (event: FeedEvent) => Promise<string | null>): void {
       if (replay) return;
       replay = onReplay;
-      for (const row of list.querySelectorAll<HTMLElement>('li')) {
-        const event = JSON.parse(row.dataset.event!) as FeedEvent;
-        addReplayButton(row, event);
+      for (const row of list.children) {
+        const event = JSON.parse((row as HTMLElement).dataset.event!) as FeedEvent;
+        addReplayButton(row as HTMLElement, event);
       }
     },
     /** A replay marks the event's row (highlighted, "Replayed"); it adds no row. */

@@ -6,23 +6,10 @@ import { runTraffic } from '../../src/simulator/traffic/traffic-generator.js';
 import { FOLLOW_WAVE_TYPE } from '../../src/shared/feed/follow-waves.js';
 import { EVENTSUB_SECRET, startStack, type Stack } from '../helpers/stack.js';
 import { waitUntil } from '../helpers/simulator.js';
+import { listAll } from '../helpers/history.js';
 
 const SEED = 1414;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Every event the history lists for a streamer, paging with `before` until an empty page. */
-export async function listAll(webUrl: string, broadcasterId: string): Promise<StreamEvent[]> {
-  const all: StreamEvent[] = [];
-  for (let before: string | undefined; ;) {
-    const query = `limit=100${before ? `&before=${before}` : ''}`;
-    const response = await fetch(`${webUrl}/api/streamers/${broadcasterId}/events?${query}`);
-    assert.equal(response.status, 200);
-    const { events } = (await response.json()) as { events: StreamEvent[] };
-    if (events.length === 0) return all;
-    all.push(...events);
-    before = events.at(-1)!.id;
-  }
-}
 
 /**
  * A follow-bot raid from the traffic generator through web, processor, emitter and two realtime
