@@ -42,7 +42,7 @@ describe('follow waves and replays on the event page, in headless Chromium', fun
       items.map((li) => ({
         id: (li as HTMLElement).dataset.id!,
         type: (li as HTMLElement).dataset.type!,
-        summary: li.querySelector('.summary')!.textContent!,
+        summary: li.querySelector('.summary')!.textContent,
         replayed: li.classList.contains('replayed'),
         mark: li.querySelector('.replay-mark')?.textContent ?? null,
         replayButton: li.querySelector('button.replay') !== null,
