@@ -43,6 +43,8 @@ export interface FeedEvent {
 export interface StreamerInfo extends Streamer {
   streamerMode: boolean;
   eventTypes: string[];
+  /** This viewer may replay the streamer's events (the streamer in streamer mode, an operator). */
+  canReplay?: boolean;
 }
 export interface ClientConfig {
   embeds: boolean;
@@ -94,10 +96,20 @@ export const api = {
     ),
   perMinute: (broadcasterId: string) =>
     call<PerMinute>(`/api/streamers/${encodeURIComponent(broadcasterId)}/events/per-minute`),
+  /** Up to `limit` events that came before the event `before`, newest first. */
+  eventsBefore: (broadcasterId: string, before: string, limit: number) =>
+    call<{ events: FeedEvent[] }>(
+      `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=${limit}&before=${encodeURIComponent(before)}`,
+    ),
   /** Up to `limit` events that came after the event `after`, oldest first; `more` if any are left. */
   eventsAfter: (broadcasterId: string, after: string, limit: number) =>
     call<{ events: FeedEvent[]; more: boolean }>(
       `/api/streamers/${encodeURIComponent(broadcasterId)}/events?limit=${limit}&after=${encodeURIComponent(after)}`,
+    ),
+  replay: (broadcasterId: string, eventId: string) =>
+    call<{ replayId: string }>(
+      `/api/streamers/${encodeURIComponent(broadcasterId)}/events/${encodeURIComponent(eventId)}/replay`,
+      { method: 'POST' },
     ),
   realtimeToken: () => call<{ url: string; token: string }>('/api/realtime/token'),
   logout: () => call<void>('/auth/logout', { method: 'POST' }),

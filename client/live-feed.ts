@@ -13,6 +13,12 @@ const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 const WATCH_TIMEOUT_MS = 15_000;
 
+export interface ReplayedEvent {
+  replayId: string;
+  replayedAt: string;
+  event: FeedEvent;
+}
+
 interface WatchAck {
   ok: boolean;
   backlog?: FeedEvent[];
@@ -35,6 +41,10 @@ export function connectLiveFeed(options: {
   broadcasterId: string;
   newestId: () => string | undefined;
   onEvents: (events: FeedEvent[]) => void;
+  /** A new state of an entry shown (a follow wave that grew). */
+  onUpdated: (event: FeedEvent) => void;
+  /** A stored event played again: mark it, it is not a new one. */
+  onReplayed: (replay: ReplayedEvent) => void;
   onState: (state: State, label: string) => void;
   /**
    * The events after `since`, oldest first, when the realtime node no longer had them all; null
@@ -142,6 +152,10 @@ export function connectLiveFeed(options: {
       if (held) held.push(event);
       else options.onEvents([event]);
     });
+    // Neither is a row: applied at once, whatever a catch-up holds (the list keeps an update
+    // for a row not there yet).
+    socket.on('event:updated', (event: FeedEvent) => options.onUpdated(event));
+    socket.on('event:replayed', (replay: ReplayedEvent) => options.onReplayed(replay));
     socket.on('disconnect', () => {
       setState('reconnecting');
       // The node said goodbye (or this page hung up to retry): no automatic reconnect follows.

@@ -56,8 +56,20 @@ async function showFeed(me: Me): Promise<void> {
       () => undefined,
     );
   }
+  const feed = createFeedList($<HTMLOListElement>('events'), $('no-events'), $('replay-note'));
   void api.streamer(favorite.id).then(
     (info) => {
+      if (info.canReplay) {
+        feed.enableReplay((event) =>
+          api.replay(favorite.id, event.id).then(
+            () => null,
+            (failure: unknown) =>
+              failure instanceof ApiError && failure.status === 429
+                ? 'One replay at a time: please wait a few seconds.'
+                : 'Could not replay that event.',
+          ),
+        );
+      }
       const kinds = [...new Set(info.eventTypes.map((t) => t.split('.')[1]!.replace(/_/g, ' ')))];
       // The name is the streamer's own text: isolated, so that its direction stays its own.
       const name = isolated(info.displayName);
@@ -73,7 +85,6 @@ async function showFeed(me: Me): Promise<void> {
     },
     () => undefined,
   );
-  const feed = createFeedList($<HTMLOListElement>('events'), $('no-events'));
   feed.clear();
   stopChart?.();
   const chart = createPerMinuteChart($('per-minute'), favorite.id, () => filter.hidden());
@@ -141,6 +152,11 @@ async function showFeed(me: Me): Promise<void> {
       list(events);
       chart.soon();
     },
+    // A hidden kind's wave grows unseen; a replay marks a row only if the page shows it.
+    onUpdated: (event) => {
+      if (filter.shows(event.type)) feed.update(event);
+    },
+    onReplayed: (replay) => feed.markReplayed(replay),
     fetchMissed: (since) => fetchMissedEvents(favorite.id, since),
     onReset: (events) => {
       feed.clear();

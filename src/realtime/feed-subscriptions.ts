@@ -1,6 +1,6 @@
 import { isCluster, type RedisClient } from '../shared/connections/redis.js';
 import type { Logger } from '../shared/logger.js';
-import type { NotifyEventJob } from '../shared/queues.js';
+import type { FeedNotification } from '../shared/queues.js';
 import { decodeFeedMessage, feedChannel } from '../shared/feed/feed-channels.js';
 
 export interface FeedSubscriptions {
@@ -42,7 +42,7 @@ function pubSubOf(subscriber: RedisClient) {
 export function createFeedSubscriptions(options: {
   subscriber: RedisClient;
   prefix: string;
-  onNotifications: (notifications: NotifyEventJob[]) => void;
+  onNotifications: (notifications: FeedNotification[]) => void;
   log: Logger;
 }): FeedSubscriptions {
   const { subscriber, prefix, log } = options;

@@ -4,7 +4,7 @@ import type { RedisClient } from '../shared/connections/redis.js';
 import type { Logger } from '../shared/logger.js';
 import type { FeedCache } from '../shared/feed/feed-cache.js';
 import type { RealtimeTokens } from '../shared/realtime-token.js';
-import type { NotifyEventJob } from '../shared/queues.js';
+import type { FeedNotification, NotifyEventJob } from '../shared/queues.js';
 import {
   FEED_EVENT,
   FEED_EVENTS,
@@ -16,6 +16,7 @@ import { serveMetrics } from '../shared/metrics.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { STREAMER_ROOM_PREFIX } from '../shared/rooms.js';
 import { createRoomFeeds } from './room-feeds.js';
+import type { Signal } from './room-feed.js';
 import { createFeedSubscriptions } from './feed-subscriptions.js';
 import { socketIoAdapter } from './socket-io-adapter.js';
 import { createViewerConnections } from './viewer-connections.js';
@@ -93,7 +94,7 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
   );
 
   const { delivered, received } = registerNodeMetrics(io, deps.metrics?.registry);
-  const takeNotifications = (notifications: NotifyEventJob[]) => {
+  const takeNotifications = (notifications: FeedNotification[]) => {
     received?.inc(notifications.length);
     for (const notification of notifications) feeds.onNotification(notification);
   };
@@ -115,6 +116,8 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
         io.local.to(socketId).emit('event', event);
         delivered?.inc();
       },
+      signalRoom: (room, except, signal) => emitSignal(io.local.to(room).except(except), signal),
+      signalSocket: (socketId, signal) => emitSignal(io.local.to(socketId), signal),
     },
     (error) => log.error({ err: error }, 'Room feed step failed'),
     subscriptions,
@@ -123,7 +126,7 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
   // until they are all restarted (ARCHITECTURE.md, rolling deploys).
   io.on(
     FEED_EVENTS as 'connection',
-    ((notifications: NotifyEventJob[]) => {
+    ((notifications: FeedNotification[]) => {
       if (Array.isArray(notifications)) takeNotifications(notifications);
     }) as never,
   );
@@ -182,6 +185,12 @@ export function createRealtimeServer(deps: RealtimeDeps): RealtimeServer {
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };
+}
+
+/** `event:updated` or `event:replayed`, each with its own payload type. */
+function emitSignal(target: { emit: RealtimeServer['io']['emit'] }, signal: Signal): void {
+  if (signal.name === 'event:updated') target.emit(signal.name, signal.payload);
+  else target.emit(signal.name, signal.payload);
 }
 
 /**

@@ -1,9 +1,22 @@
 import type { StreamEvent } from '../shared/events/event.js';
 import type { FeedCache, FeedEntry } from '../shared/feed/feed-cache.js';
+import type { ReplayedEvent } from '../shared/realtime-protocol.js';
 import { streamerRoom } from '../shared/rooms.js';
 
 const RECENT_IDS = 1000;
 const MAX_OWED = 10_000;
+/** Entries whose newest state a node keeps (waves grow for seconds, a few at a time). */
+const TRACKED_UPDATES = 100;
+const RECENT_REPLAYS = 100;
+
+/** Messages beside `event` that watchers get outside the seq order. */
+export type Signal =
+  | { name: 'event:updated'; payload: StreamEvent }
+  | { name: 'event:replayed'; payload: ReplayedEvent };
+type Waiting = { event: StreamEvent } | { signal: Signal };
+
+/** A growing entry's version: its count (a follow wave's followers). */
+const versionOf = (event: StreamEvent): number => Number(event.data.count ?? 0);
 
 /** A joining socket's catch-up: see RoomFeed.join. */
 export interface Backlog {
@@ -15,6 +28,9 @@ export interface Backlog {
 export interface LocalDelivery {
   toRoom(room: string, exceptSocketIds: string[], event: StreamEvent): void;
   toSocket(socketId: string, event: StreamEvent): void;
+  /** `event:updated` and `event:replayed`, to the same targets. */
+  signalRoom?(room: string, exceptSocketIds: string[], signal: Signal): void;
+  signalSocket?(socketId: string, signal: Signal): void;
 }
 
 /**
@@ -27,7 +43,10 @@ export class RoomFeed {
   private lastSeq: number | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   /** Sockets whose backlog is on its way: live events wait here so they follow the backlog. */
-  private readonly pending = new Map<string, StreamEvent[]>();
+  private readonly pending = new Map<string, Waiting[]>();
+  /** The newest state of entries that grow (follow waves), by id. */
+  private readonly updates = new Map<string, StreamEvent>();
+  private readonly replays = new Set<string>();
   /** Ids delivered lately, so that a duplicate is known by its id as well as by its seq. */
   private readonly recent = new Set<string>();
   private readonly recentOrder: string[] = [];
@@ -78,6 +97,42 @@ export class RoomFeed {
         for (const entry of missing) this.send(entry);
       }
       this.send({ seq, event });
+    });
+  }
+
+  /**
+   * A new state of the entry at `seq` (a follow wave that grew). Watchers that have the entry (it
+   * is at or below the last delivered seq: live or in their backlog) get `event:updated`; an
+   * entry not delivered yet goes out in its newest state when it is. An older state than one
+   * seen is dropped, so updates may come late, twice, or out of order.
+   */
+  update(seq: number, event: StreamEvent): Promise<void> {
+    return this.run(() => {
+      if (this.closed || this.lastSeq === undefined) return Promise.resolve();
+      const known = this.updates.get(event.id);
+      if (known && versionOf(known) >= versionOf(event)) return Promise.resolve();
+      this.updates.delete(event.id);
+      this.updates.set(event.id, event);
+      if (this.updates.size > TRACKED_UPDATES) {
+        this.updates.delete(this.updates.keys().next().value!);
+      }
+      if (seq <= this.lastSeq) this.signal({ name: 'event:updated', payload: event });
+      return Promise.resolve();
+    });
+  }
+
+  /** A stored event played again: `event:replayed` to every watcher, once per replay. */
+  replay(replay: ReplayedEvent): Promise<void> {
+    return this.run(() => {
+      if (this.closed || this.lastSeq === undefined || this.replays.has(replay.replayId)) {
+        return Promise.resolve();
+      }
+      this.replays.add(replay.replayId);
+      if (this.replays.size > RECENT_REPLAYS) {
+        this.replays.delete(this.replays.values().next().value!);
+      }
+      this.signal({ name: 'event:replayed', payload: replay });
+      return Promise.resolve();
     });
   }
 
@@ -140,7 +195,10 @@ export class RoomFeed {
     const waiting = this.pending.get(socketId);
     if (!waiting) return;
     this.pending.delete(socketId);
-    for (const event of waiting) this.delivery.toSocket(socketId, event);
+    for (const item of waiting) {
+      if ('event' in item) this.delivery.toSocket(socketId, item.event);
+      else this.delivery.signalSocket?.(socketId, item.signal);
+    }
   }
 
   forget(socketId: string): void {
@@ -153,11 +211,19 @@ export class RoomFeed {
     this.broadcast(event);
   }
 
-  private broadcast(event: StreamEvent): void {
+  private broadcast(delivered: StreamEvent): void {
+    // An update that came before its entry: the entry goes out as it is now.
+    const newer = this.updates.get(delivered.id);
+    const event = newer && versionOf(newer) > versionOf(delivered) ? newer : delivered;
     this.recent.add(event.id);
     this.recentOrder.push(event.id);
     if (this.recentOrder.length > RECENT_IDS) this.recent.delete(this.recentOrder.shift()!);
     this.delivery.toRoom(this.room, [...this.pending.keys()], event);
-    for (const waiting of this.pending.values()) waiting.push(event);
+    for (const waiting of this.pending.values()) waiting.push({ event });
+  }
+
+  private signal(signal: Signal): void {
+    this.delivery.signalRoom?.(this.room, [...this.pending.keys()], signal);
+    for (const waiting of this.pending.values()) waiting.push({ signal });
   }
 }

@@ -1,5 +1,5 @@
 import type { FeedCache } from '../shared/feed/feed-cache.js';
-import type { NotifyEventJob } from '../shared/queues.js';
+import type { FeedNotification } from '../shared/queues.js';
 import { RoomFeed, type LocalDelivery } from './room-feed.js';
 import type { FeedSubscriptions } from './feed-subscriptions.js';
 
@@ -38,8 +38,15 @@ export function createRoomFeeds(
       feeds.delete(broadcasterId);
       subscriptions?.unsubscribe(broadcasterId);
     },
-    onNotification(notification: NotifyEventJob): void {
-      void feeds.get(notification.broadcasterId)?.deliver(notification.seq, notification.event);
+    onNotification(notification: FeedNotification): void {
+      const feed = feeds.get(notification.broadcasterId);
+      if (!feed) return;
+      if ('event' in notification) void feed.deliver(notification.seq, notification.event);
+      else if ('updated' in notification) void feed.update(notification.seq, notification.updated);
+      else if ('replayed' in notification) {
+        const { replayId, replayedAt, replayed: event } = notification;
+        void feed.replay({ replayId, replayedAt, event });
+      }
     },
     get size() {
       return feeds.size;

@@ -166,6 +166,10 @@ const envSchema = z.object({
   WEB_DRAIN_MS: int(0, 60_000).default(0),
   RATE_LIMIT_FAVORITE_MAX: int(1, 1_000_000).default(10),
   FAVORITE_NEW_STREAMERS_PER_DAY: int(1, 1_000_000).default(10),
+  // 0 turns follow waves off: every follow is a row of its own.
+  FOLLOW_WAVE_THRESHOLD: int(0, 100_000).default(20),
+  FOLLOW_WAVE_WINDOW_SECONDS: int(1, 3600).default(10),
+  REPLAY_INTERVAL_SECONDS: int(1, 3600).default(10),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -266,6 +270,13 @@ export interface Config {
   webDrainMs: number;
   /** What one viewer may cost: favourite changes per rate-limit window, new streamers per day. */
   favorites: { changeMax: number; newStreamersPerDay: number };
+  /**
+   * More than `threshold` follows of one streamer within `windowMs` make a follow wave: the rest
+   * of the burst is one growing entry (feed/follow-waves.ts). Off when `threshold` is 0.
+   */
+  followWaves: { threshold: number; windowMs: number };
+  /** At most one replay per streamer in this many seconds (REPLAY_INTERVAL_SECONDS). */
+  replay: { intervalSeconds: number };
 }
 
 /**
@@ -483,6 +494,11 @@ export function loadConfig<R extends ProcessRole>(
       changeMax: e.RATE_LIMIT_FAVORITE_MAX,
       newStreamersPerDay: e.FAVORITE_NEW_STREAMERS_PER_DAY,
     },
+    followWaves: {
+      threshold: e.FOLLOW_WAVE_THRESHOLD,
+      windowMs: e.FOLLOW_WAVE_WINDOW_SECONDS * 1000,
+    },
+    replay: { intervalSeconds: e.REPLAY_INTERVAL_SECONDS },
   };
   // Checked above: every field the role needs is set.
   return Object.freeze(config) as ConfigFor<R>;

@@ -23,6 +23,8 @@ export const JOBS = {
   /** One event per job, as queued before batching; still handled so that none is stranded. */
   persistEvent: 'persist-event',
   notifyEvent: 'notify-event',
+  /** A follow wave's trailing update: its latest state, a second after the last one sent. */
+  flushFollowWave: 'flush-follow-wave',
   maintainPartitions: 'maintain-partitions',
   ensureSubscriptions: 'ensure-subscriptions',
   reconcileSubscriptions: 'reconcile-subscriptions',
@@ -61,13 +63,42 @@ export interface NotifyEventJob {
   sentAt?: string;
 }
 
+/**
+ * A new state of an entry watchers already have (a follow wave that grew): delivered as
+ * `event:updated`, outside the `seq` order; `seq` is the entry's own position.
+ */
+export interface NotifyUpdateJob {
+  broadcasterId: string;
+  seq: number;
+  updated: StreamEvent;
+}
+
+/** A stored event played again to everyone watching (`event:replayed`); never a new event. */
+export interface NotifyReplayJob {
+  broadcasterId: string;
+  replayed: StreamEvent;
+  /** Unique per request, so that a node drops a replay delivered twice. */
+  replayId: string;
+  replayedAt: string;
+}
+
+/** What goes to the realtime fleet on a streamer's channel. */
+export type FeedNotification = NotifyEventJob | NotifyUpdateJob | NotifyReplayJob;
+
+export const isEventNotification = (n: FeedNotification): n is NotifyEventJob => 'event' in n;
+
 /** Events that went through the processor together: one job, one insert, one publish. */
 export interface PersistEventsJob {
   rows: PersistEventJob[];
 }
 
 export interface NotifyEventsJob {
-  notifications: NotifyEventJob[];
+  notifications: FeedNotification[];
+}
+
+export interface FlushFollowWaveJob {
+  broadcasterId: string;
+  waveId: string;
 }
 
 /** The most events one persist-events or notify-events job carries. */
@@ -92,6 +123,7 @@ export interface JobPayloads {
   [JOBS.notifyEvents]: NotifyEventsJob;
   [JOBS.persistEvent]: PersistEventJob;
   [JOBS.notifyEvent]: NotifyEventJob;
+  [JOBS.flushFollowWave]: FlushFollowWaveJob;
   [JOBS.maintainPartitions]: MaintainPartitionsJob;
   [JOBS.ensureSubscriptions]: EnsureSubscriptionsJob;
   [JOBS.reconcileSubscriptions]: ReconcileSubscriptionsJob;
@@ -105,6 +137,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOBS.notifyEvents]: QUEUES.notifications,
   [JOBS.persistEvent]: QUEUES.persist,
   [JOBS.notifyEvent]: QUEUES.notifications,
+  [JOBS.flushFollowWave]: QUEUES.notifications,
   [JOBS.maintainPartitions]: QUEUES.maintenance,
   [JOBS.ensureSubscriptions]: QUEUES.subscriptions,
   [JOBS.reconcileSubscriptions]: QUEUES.subscriptions,

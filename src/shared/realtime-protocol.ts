@@ -26,8 +26,20 @@ export type WatchAck =
   { ok: true; backlog: StreamEvent[]; complete: boolean } | { ok: false; error: string };
 export type UnwatchAck = { ok: true } | { ok: false; error: string };
 
+/** `event:replayed`: a stored event played again; not a new event, so not a new row. */
+export interface ReplayedEvent {
+  /** Unique per replay request. */
+  replayId: string;
+  /** ISO 8601: when the replay was asked for. */
+  replayedAt: string;
+  event: StreamEvent;
+}
+
 export interface ServerToClientEvents {
   event: (event: StreamEvent) => void;
+  /** A new state of an entry the watcher has (a follow wave that grew), with the same id. */
+  'event:updated': (event: StreamEvent) => void;
+  'event:replayed': (replay: ReplayedEvent) => void;
 }
 
 export interface ClientToServerEvents {

@@ -30,6 +30,12 @@ const followOf = (broadcasterId: string, event: Record<string, unknown>) => ({
   followedAt: String(event.followed_at),
 });
 
+const followRaidSchema = z.object({
+  broadcasterId: z.string().min(1),
+  count: z.number().int().min(1).max(10_000),
+  seconds: z.number().min(0).max(600).default(10),
+});
+
 const fake = (user: SimUser): FakeUser => ({
   id: user.id,
   login: user.login,
@@ -98,6 +104,46 @@ export function createControlRouter(
       })),
     );
     res.json({ event: built.event, deliveries });
+  });
+
+  // A follow-bot raid: `count` new accounts follow the channel, spread evenly over `seconds`.
+  // Answers once every follow was delivered, with how many were.
+  router.post('/follow-raids', async (req, res) => {
+    const parsed = followRaidSchema.safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: z.prettifyError(parsed.error) });
+    const { broadcasterId, count, seconds } = parsed.data;
+    const broadcaster = state.users.get(broadcasterId);
+    if (!broadcaster) return void res.status(404).json({ error: `no user ${broadcasterId}` });
+    const targets = [...state.subscriptions.values()].filter(
+      (s) =>
+        s.type === 'channel.follow' &&
+        s.status === 'enabled' &&
+        matches(s.condition, broadcasterId),
+    );
+    const raid = Math.random().toString(36).slice(2, 8);
+    const started = Date.now();
+    const sends: Array<Promise<boolean[]>> = [];
+    for (let i = 0; i < count; i++) {
+      const due = started + (i * seconds * 1000) / count;
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      const bot = state.addUser(`bot${raid}_${i}`);
+      const built = buildEvent('channel.follow', {
+        broadcaster: fake(broadcaster),
+        user: fake(bot),
+      });
+      sends.push(
+        Promise.all(
+          targets.map(async (sub) => (await delivery.notify(sub, built.event)).delivered),
+        ),
+      );
+    }
+    const results = (await Promise.all(sends)).flat();
+    res.json({
+      follows: count,
+      deliveries: results.length,
+      delivered: results.filter(Boolean).length,
+      seconds: (Date.now() - started) / 1000,
+    });
   });
   return router;
 }

@@ -10,6 +10,8 @@ import { createWorker } from './worker-runtime.js';
 import { startLegacyDrain } from './legacy-queues.js';
 import { createFeedPublisher } from './feed-publisher.js';
 import { createNotifyEventsProcessor } from './processors/notify-event.processor.js';
+import { createFlushFollowWaveProcessor } from './processors/flush-follow-wave.processor.js';
+import { createFollowWaves } from '../shared/feed/follow-waves.js';
 import {
   createJobTimings,
   createMetricsRegistry,
@@ -43,7 +45,15 @@ const notifyEvents = createNotifyEventsProcessor({
   publisher,
   metrics: createEmitterMetrics(metrics),
 });
-const handlers = { [JOBS.notifyEvents]: notifyEvents, [JOBS.notifyEvent]: notifyEvents };
+const flushFollowWave = createFlushFollowWaveProcessor({
+  waves: createFollowWaves(redis, prefix, config.followWaves),
+  publisher,
+});
+const handlers = {
+  [JOBS.notifyEvents]: notifyEvents,
+  [JOBS.notifyEvent]: notifyEvents,
+  [JOBS.flushFollowWave]: flushFollowWave,
+};
 const common = { connection: redis, redisPrefix: prefix, lockMs: config.workers.lockMs, log };
 // EMITTER_CONCURRENCY is per shard, as the processor's is.
 const concurrency = config.workers.emitterConcurrency;

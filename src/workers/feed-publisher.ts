@@ -1,10 +1,10 @@
 import { isCluster, type RedisClient } from '../shared/connections/redis.js';
-import type { NotifyEventJob } from '../shared/queues.js';
+import type { FeedNotification } from '../shared/queues.js';
 import { byStreamer, encodeFeedMessage, feedChannel } from '../shared/feed/feed-channels.js';
 
 export interface FeedPublisher {
   /** Each streamer's events of the batch as one message on that streamer's channel. */
-  publish(notifications: NotifyEventJob[]): Promise<void>;
+  publish(notifications: FeedNotification[]): Promise<void>;
 }
 
 /**

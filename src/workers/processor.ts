@@ -12,12 +12,13 @@ import {
   createQueue,
   createShardedQueue,
   enqueue,
-  type NotifyEventJob,
+  type FeedNotification,
   type PersistEventJob,
   type QueueName,
 } from '../shared/queues.js';
 import { createGroupCommit } from '../shared/group-commit.js';
 import { createFeedCache } from '../shared/feed/feed-cache.js';
+import { createFollowWaves } from '../shared/feed/follow-waves.js';
 import { createEventIdentity } from '../shared/events/event-identity.js';
 import { createEventStore } from '../shared/db/event-store.js';
 import { createSubscriptionStore } from '../shared/db/subscription-store.js';
@@ -88,6 +89,10 @@ const userTokens = createUserTokens(redis, prefix);
 const processorMetrics = createProcessorMetrics(metrics);
 const identify = createEventIdentity(redis, prefix, config.events.dedupeWindowSeconds);
 const cache = createFeedCache(redis, prefix);
+const waves =
+  config.followWaves.threshold > 0
+    ? createFollowWaves(redis, prefix, config.followWaves)
+    : undefined;
 const revocations = createSubscriptionStore(knex);
 // REDIS_ACK_REPLICAS: a callback job completes only once what it wrote is on the replicas.
 const confirmReplicated =
@@ -109,7 +114,7 @@ const concurrency = config.workers.processorConcurrency;
 function shardHandlers(shard: number) {
   const notifyQueue = notifications.shards[shard]!;
   const persistQueue = persist.shards[shard]!;
-  const notificationBatches = createGroupCommit<NotifyEventJob>(
+  const notificationBatches = createGroupCommit<FeedNotification>(
     async (batch) => {
       await enqueue(notifyQueue, JOBS.notifyEvents, { notifications: batch });
       await confirmReplicated?.(notifyQueue.toKey('id'));
@@ -132,6 +137,15 @@ function shardHandlers(shard: number) {
     ...(confirmReplicated ? { confirmReplicated } : {}),
     queueNotification: (notification) => notificationBatches.add(notification),
     queuePersist: (row) => persistBatches.add(row),
+    ...(waves && {
+      waves,
+      // One trailing update per wave and moment, however many processors ask for it.
+      queueWaveFlush: (job, at) =>
+        enqueue(notifyQueue, JOBS.flushFollowWave, job, {
+          jobId: `wave-${job.waveId}-${at}`,
+          delay: Math.max(0, at - Date.now()),
+        }),
+    }),
     revocations,
     endUserSessions: (userId) => userTokens.endSessions(userId),
     log,

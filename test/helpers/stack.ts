@@ -114,6 +114,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.realtimeAsPublic ? { REALTIME_URL: `http://127.0.0.1:${ports.rt1}` } : {}),
     JOB_LOCK_MS: '3000',
     SHUTDOWN_TIMEOUT_MS: '10000',
+    // Follow waves off: suites and benchmarks that count every follow delivered as an event
+    // (exactly once, paging, load) send bursts of them. The wave suites turn them on.
+    FOLLOW_WAVE_THRESHOLD: '0',
     ...options.env,
   };
   const plan: Record<

@@ -141,7 +141,7 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
       subscriber,
       prefix,
       onNotifications: (notifications) => {
-        live.push(...notifications);
+        live.push(...(notifications as NotifyEventJob[])); // events only, here
         for (const n of notifications) feeds.onNotification(n);
       },
       log,
@@ -225,7 +225,7 @@ describe('per-streamer delivery on a Redis Cluster (sharded pub/sub)', function 
     const subscriptions = createFeedSubscriptions({
       subscriber: subscriberClient(),
       prefix,
-      onNotifications: (notifications) => got.push(...notifications),
+      onNotifications: (notifications) => got.push(...(notifications as NotifyEventJob[])),
       log,
     });
     await Promise.all([subscriptions.subscribe(a), subscriptions.subscribe(b)]);

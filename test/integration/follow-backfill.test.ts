@@ -89,7 +89,8 @@ describe('follow backfill after downtime (real processes, simulator, Chromium)',
   before(async () => {
     ({ sim, stack } = await startStackWithSimulator({
       realtimeAsPublic: true,
-      env: { BACKFILL_DELAY_SECONDS: '1' },
+      // Waves on, as in production: 50 backfilled follows at once must still be 50 rows.
+      env: { BACKFILL_DELAY_SECONDS: '1', FOLLOW_WAVE_THRESHOLD: '20' },
     }));
     chromium = await launchChromium();
     page = await chromium.newPage({ viewport: { width: 1280, height: 900 } });

@@ -4,7 +4,11 @@ import type { Knex } from 'knex';
 import type { ConfigFor } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { reportErrors, type RedisClient } from '../../shared/connections/redis.js';
-import { QUEUES, createQueue } from '../../shared/queues.js';
+import { JOBS, QUEUES, createQueue, createShardedQueue, enqueue } from '../../shared/queues.js';
+import { createFeedCache } from '../../shared/feed/feed-cache.js';
+import { createEventStore } from '../../shared/db/event-store.js';
+import { replayRoute, replaySlots } from '../routes/replay.route.js';
+import { operatorCheck } from './operators.js';
 import { queueEnsureSubscriptions } from '../../shared/subscription-jobs.js';
 import { STREAMER_MODE_SCOPES } from '../../shared/twitch/subscription-plan.js';
 import { createUserTokens } from '../../shared/auth/user-tokens.js';
@@ -51,6 +55,15 @@ export function createViewerFeatures(
   const subscriptions = createQueue(QUEUES.subscriptions, redis, prefix);
   reportErrors(subscriptions, `Queue ${QUEUES.subscriptions}`, log);
   const twitch = { authUrl: config.twitch.authUrl, clientId, clientSecret };
+  const isOperator = operatorCheck(config.operators);
+  // Replays go to the realtime fleet as notifications, through the emitter, as events do.
+  const notifications = createShardedQueue(
+    QUEUES.notifications,
+    redis,
+    prefix,
+    config.redis.queueShards,
+  );
+  for (const shard of notifications.shards) reportErrors(shard, `Queue ${shard.name}`, log);
 
   router.use(
     sessionMiddleware({
@@ -104,6 +117,22 @@ export function createViewerFeatures(
       tokens: createRealtimeTokens(config.session.secret),
       realtimeUrl: config.http.realtimeUrl,
       backfills: createFollowBackfillStore(knex),
+      isOperator,
+    }),
+  );
+  router.use(
+    '/api',
+    replayRoute({
+      cache: createFeedCache(redis, prefix),
+      history: createEventStore(knex),
+      isStreamerMode: async (id) => ((await streamers.find(id))?.grantedScopes.length ?? 0) > 0,
+      isOperator,
+      takeReplaySlot: replaySlots(redis, prefix, config.replay.intervalSeconds * 1000),
+      publish: (replay) =>
+        enqueue(notifications.for(replay.broadcasterId), JOBS.notifyEvents, {
+          notifications: [replay],
+        }),
+      log,
     }),
   );
   const validation = scheduleUserTokenValidation({ ...twitch, tokens, redis, prefix, log });
@@ -111,7 +140,7 @@ export function createViewerFeatures(
     router,
     async close() {
       validation.stop();
-      await subscriptions.close();
+      await Promise.all([subscriptions.close(), notifications.close()]);
     },
   };
 }

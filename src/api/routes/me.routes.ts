@@ -31,6 +31,8 @@ export interface MeRouteDeps {
   realtimeUrl: string;
   /** The follow backfill's last runs, for a streamer's own `backfill` status. */
   backfills: Pick<FollowBackfillStore, 'find'>;
+  /** OPERATOR_USER_IDS / OPERATOR_LOGINS: operators may replay any streamer's events. */
+  isOperator?: (user: Express.User) => boolean;
 }
 
 const favoriteSchema = z.object({
@@ -146,13 +148,20 @@ export function meRoutes(deps: MeRouteDeps): Router {
     const eventTypes = [
       ...new Set(plannedSubscriptions(streamer.id, streamer.grantedScopes).map((s) => s.type)),
     ];
+    const streamerMode = streamer.grantedScopes.length > 0;
+    const user = req.user;
+    res.set('cache-control', 'no-store'); // canReplay is the viewer's own
     res.json({
       id: streamer.id,
       login: streamer.login,
       displayName: streamer.displayName,
       profileImageUrl: streamer.profileImageUrl,
-      streamerMode: streamer.grantedScopes.length > 0,
+      streamerMode,
       eventTypes,
+      // Whether this viewer may replay its events (the page shows the buttons only then).
+      canReplay:
+        user !== undefined &&
+        ((user.id === streamer.id && streamerMode) || (deps.isOperator?.(user) ?? false)),
     });
   });
 

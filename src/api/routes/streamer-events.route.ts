@@ -9,6 +9,7 @@ import { badRequest, notFound } from '../errors.js';
 import { broadcasterIdSchema, eventIdSchema } from './route-params.js';
 import { parseKinds } from './kinds-param.js';
 import { perMinuteRoute, type CountsPerMinute } from './per-minute.route.js';
+import { isFollowWave } from '../../shared/feed/follow-waves.js';
 
 export interface EventHistory extends CountsPerMinute {
   listBefore(
@@ -22,6 +23,7 @@ export interface EventHistory extends CountsPerMinute {
     broadcasterId: string,
     afterSeq: number,
     limit: number,
+    afterId?: string,
   ): Promise<Array<{ seq: number; event: StreamEvent }>>;
   seqOf(broadcasterId: string, eventId: string): Promise<number | null>;
 }
@@ -90,8 +92,10 @@ async function eventsBefore(
   types?: readonly string[],
 ): Promise<StreamEvent[]> {
   let anchor: FeedAnchor | undefined;
+  let anchorCached = true;
   if (before !== undefined) {
     const cachedSeq = await deps.cache.seqOf(broadcasterId, before);
+    anchorCached = cachedSeq !== null;
     anchor =
       cachedSeq !== null
         ? { id: before, seq: cachedSeq }
@@ -110,8 +114,14 @@ async function eventsBefore(
     .filter(shown)
     .map(({ seq, event }) => ({ seq, id: event.id, event }))
     .filter((e) => anchor?.seq == null || newestFirst(e, { seq: anchor.seq, id: anchor.id }) > 0);
-  // The cache holds the newest events without a gap, so a full page from it is the page.
-  if (cached.length >= limit) return cached.slice(0, limit).map((e) => e.event);
+  // The cache holds the newest events without a gap, so a full page from it is the page; but not
+  // the follows a wave took in, which share the wave entry's position and are in PostgreSQL only.
+  const page = cached.slice(0, limit);
+  const nearWave =
+    !anchorCached ||
+    (before !== undefined && before.startsWith('wave_')) ||
+    page.some((e) => isFollowWave(e.event));
+  if (cached.length >= limit && !nearWave) return page.map((e) => e.event);
 
   // The cache may hold events not yet persisted, and PostgreSQL events the cache evicted.
   const stored = await deps.history.listBefore(broadcasterId, limit, anchor, types);
@@ -151,12 +161,17 @@ async function eventsAfter(
   if (afterSeq === null) {
     throw notFound(`No event ${after} with a feed position for ${broadcasterId}`);
   }
+  // Keyed by id, not seq: a follow wave's follows share its position, ordered by id.
+  const anchor = { seq: afterSeq, id: after };
   const [cached, stored] = await Promise.all([
-    deps.cache.range(broadcasterId, afterSeq, Number.MAX_SAFE_INTEGER),
-    deps.history.listAfter(broadcasterId, afterSeq, limit + 1),
+    deps.cache.range(broadcasterId, afterSeq - 1, Number.MAX_SAFE_INTEGER),
+    deps.history.listAfter(broadcasterId, afterSeq, limit + 1, after),
   ]);
-  const bySeq = new Map<number, StreamEvent>();
-  for (const { seq, event } of [...stored, ...cached]) bySeq.set(seq, event);
-  const ordered = [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, event]) => event);
+  const byId = new Map<string, Positioned>();
+  for (const { seq, event } of [...stored, ...cached]) {
+    const entry = { seq, id: event.id, event };
+    if (newestFirst(entry, anchor) < 0) byId.set(event.id, entry);
+  }
+  const ordered = [...byId.values()].sort((a, b) => newestFirst(b, a)).map((e) => e.event);
   return { events: ordered.slice(0, limit), more: ordered.length > limit };
 }

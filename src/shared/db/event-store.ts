@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor, StreamEvent } from '../events/event.js';
 import { ensurePartition, isPartitionable, monthStart } from './partitions.js';
+import { FOLLOW_WAVE_TYPE } from '../feed/follow-waves.js';
 
 /** A row of `events` as selected for an Event (see toEvent). */
 export interface EventRow {
@@ -171,6 +172,9 @@ function listPositioned(
     .limit(limit);
 }
 
+const waveCount = (value: { data: string }): number =>
+  Number((JSON.parse(value.data) as { count?: unknown }).count ?? 0);
+
 /**
  * The `events` table: every stored event, partitioned by EVENT_PARTITION_INTERVAL on `occurred_at`. `write` is how
  * a batch reaches the table (the benchmark swaps it; the default is insertByValues).
@@ -216,7 +220,30 @@ export function createEventStore(knex: Knex, options: { write?: EventRowWriter }
         values = values.filter((v) => v.event_time === null || !stored.has(v.id));
         if (values.length === 0) return 0;
       }
-      const attempt = () => write(knex, values);
+      // A follow wave's entry grows: each row of it is a newer state, stored over an older one
+      // (never the other way round, whatever order the batches come in).
+      const latestWaves = new Map<string, (typeof values)[number]>();
+      const plain: typeof values = [];
+      for (const value of values) {
+        if (value.type !== FOLLOW_WAVE_TYPE) plain.push(value);
+        else if (
+          waveCount(value) >= waveCount(latestWaves.get(value.id) ?? { data: '{"count":-1}' })
+        ) {
+          latestWaves.set(value.id, value);
+        }
+      }
+      const attempt = async () => {
+        const inserted = plain.length ? await write(knex, plain) : 0;
+        const waves = latestWaves.size
+          ? await knex('events')
+              .insert([...latestWaves.values()])
+              .onConflict(['id', 'occurred_at'])
+              .merge(['summary', 'data'])
+              .whereRaw("(events.data->>'count')::int < (excluded.data->>'count')::int")
+              .returning('id')
+          : [];
+        return inserted + waves.length;
+      };
       try {
         return await attempt();
       } catch (error) {
@@ -306,20 +333,28 @@ export function createEventStore(knex: Knex, options: { write?: EventRowWriter }
     },
 
     /**
-     * Up to `limit` of a broadcaster's events that came after the event at `afterSeq` in its
-     * feed, in the order they came (`seq`). Events stored without a position are not among them.
+     * Up to `limit` of a broadcaster's events that came after the event at `afterSeq` (and
+     * `afterId`) in its feed, in the order they came (`seq`, then id). Events stored without a
+     * position are not among them.
      */
     async listAfter(
       broadcasterId: string,
       afterSeq: number,
       limit: number,
+      afterId?: string,
     ): Promise<Array<{ seq: number; event: StreamEvent }>> {
-      const rows = await knex('events')
+      const query = knex('events')
         .select<Array<EventRow & { seq: string }>>([...EVENT_COLUMNS, 'seq'])
         .where('broadcaster_id', broadcasterId)
-        .where('seq', '>', afterSeq)
-        .orderBy('seq', 'asc')
+        .orderBy([
+          { column: 'seq', order: 'asc' },
+          { column: 'id', order: 'asc' },
+        ])
         .limit(limit);
+      // A follow wave's follows share its position: the id orders them, as in listBefore.
+      if (afterId === undefined) query.where('seq', '>', afterSeq);
+      else query.whereRaw('(seq, id) > (?, ?)', [afterSeq, afterId]);
+      const rows = await query;
       return rows.map((row) => ({ seq: Number(row.seq), event: toEvent(row) }));
     },
 

@@ -4,7 +4,13 @@
  * counts) and the page (toggles, live filtering), so both always agree on what a kind holds.
  */
 export const EVENT_KINDS = [
-  { id: 'follows', label: 'Follows', icon: 'follow', types: ['channel.follow'] },
+  // A follow wave's entry stands for the follows it took in: hiding follows hides it too.
+  {
+    id: 'follows',
+    label: 'Follows',
+    icon: 'follow',
+    types: ['channel.follow', 'channel.follow.wave'],
+  },
   {
     id: 'subs',
     label: 'Subs and gifts',

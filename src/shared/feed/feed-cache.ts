@@ -14,6 +14,23 @@ export interface AppendResult extends FeedEntry {
   messageId: string | null;
 }
 
+/**
+ * Lua: after an entry was added, drops the full event that fell out of the cache (`cached`
+ * newest) and the ids that fell out of the dedupe index (`indexed` newest). Shared with the
+ * follow-wave script, which adds entries too.
+ */
+export const TRIM_FEED_LUA = `
+local function trimFeed(timeline, events, creators, cached, indexed)
+  local evicted = redis.call('ZRANGE', timeline, -(cached + 1), -(cached + 1))
+  if evicted[1] then redis.call('HDEL', events, evicted[1]) end
+  local forgotten = redis.call('ZRANGE', timeline, 0, -(indexed + 1))
+  if forgotten[1] then
+    redis.call('HDEL', creators, unpack(forgotten))
+    redis.call('ZREMRANGEBYRANK', timeline, 0, -(indexed + 1))
+  end
+end
+`;
+
 // Atomic so that two processors appending the same event cannot both create it, and the
 // sequence number and the entry can never disagree.
 const APPEND_SCRIPT = `
@@ -26,13 +43,8 @@ redis.call('ZADD', KEYS[2], seq, ARGV[1])
 local entry = '{"seq":' .. seq .. ',"msg":' .. ARGV[3] .. ',"event":' .. ARGV[2] .. '}'
 redis.call('HSET', KEYS[3], ARGV[1], entry)
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
-local evicted = redis.call('ZRANGE', KEYS[2], -(tonumber(ARGV[4]) + 1), -(tonumber(ARGV[4]) + 1))
-if evicted[1] then redis.call('HDEL', KEYS[3], evicted[1]) end
-local forgotten = redis.call('ZRANGE', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
-if forgotten[1] then
-  redis.call('HDEL', KEYS[4], unpack(forgotten))
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
-end
+${TRIM_FEED_LUA}
+trimFeed(KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[4]), tonumber(ARGV[5]))
 return {1, entry, seq, ARGV[3]}
 `;
 

@@ -13,6 +13,14 @@ export function feedKeys(prefix: string, broadcasterId: string) {
     events: `${base}:events`,
     /** Hash: event id -> JSON message id that first delivered it, as long as the id is indexed. */
     creators: `${base}:creators`,
+    /** Sorted set: the latest follows by arrival time (ms), the follow-wave window. */
+    recentFollows: `${base}:follows:recent`,
+    /** Hash: `current` -> the open wave's id, `closed` -> the last one's, wave id -> its state. */
+    waves: `${base}:waves`,
+    /** Sorted set: ids of follows taken into a wave, by arrival (their dedupe index). */
+    absorbed: `${base}:waves:absorbed`,
+    /** Hash: id of a follow taken into a wave -> JSON {wave, seq, msg}. */
+    absorbedInfo: `${base}:waves:absorbed:info`,
   };
 }
 

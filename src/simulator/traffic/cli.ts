@@ -11,7 +11,7 @@ import {
 
 export const USAGE = `usage: node dist/simulator/traffic/cli.js --url URL [--secret S] [--streamers N]
          (--rate PER_SECOND [--burst N] | --burst N) [--duration SECONDS] [--count N]
-         [--types a,b] [--duplicates SHARE] [--resends SHARE] [--concurrency N] [--seed N] [--json]
+         [--types a,b | --follow-raid] [--duplicates SHARE] [--resends SHARE] [--concurrency N] [--seed N] [--json]
 
 Plays Twitch towards a webhook: signed EventSub notifications for N fake streamers.
   --url          the webhook, e.g. http://127.0.0.1:3000/webhooks/twitch
@@ -22,6 +22,7 @@ Plays Twitch towards a webhook: signed EventSub notifications for N fake streame
   --duration     stop after this many seconds; --count: after N unique events
                  (with neither, it runs until Ctrl-C)
   --types        comma-separated EventSub types (default: a mix led by chat and follows)
+  --follow-raid  a follow-bot raid: every event is a new account following the first streamer
   --duplicates   share (0..1) of events delivered again with the same message id
   --resends      share (0..1) of events sent again with a new message id
   --concurrency  most requests in flight (default 32)
@@ -73,6 +74,7 @@ export function parseTrafficArgs(argv: string[], env: NodeJS.ProcessEnv = proces
         concurrency: text,
         seed: text,
         json: { type: 'boolean' },
+        'follow-raid': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -111,6 +113,7 @@ export function parseTrafficArgs(argv: string[], env: NodeJS.ProcessEnv = proces
       resendShare: number('resends', values.resends),
       concurrency: number('concurrency', values.concurrency),
       seed: number('seed', values.seed),
+      ...(values['follow-raid'] ? { followRaid: true } : {}),
     },
   };
   try {

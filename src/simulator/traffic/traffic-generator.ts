@@ -17,6 +17,11 @@ export interface TrafficOptions {
   count?: number;
   /** Picked evenly; by default DEFAULT_TYPE_MIX. */
   types?: string[];
+  /**
+   * A follow-bot raid: every event is a follow of the first (busiest) streamer by an account
+   * never seen before; `types` is not used.
+   */
+  followRaid?: boolean;
   /** Share (0..1) of events delivered again with the same message id (retry header 1). */
   duplicateShare?: number;
   /** Share (0..1) of events sent again under a new message id. */
@@ -182,9 +187,12 @@ function createWorld(o: TrafficOptions, rng: Rng) {
     }
     return sub;
   };
+  let bots = 0;
   return function nextEvent(): Omit<Delivery, 'kind' | 'retry' | 'messageId'> {
-    const broadcaster = rng.weighted(streamers);
-    const type = rng.weighted(types);
+    const raid = o.followRaid === true;
+    const broadcaster = raid ? streamers[0]![0] : rng.weighted(streamers);
+    const type = raid ? 'channel.follow' : rng.weighted(types);
+    const bot = raid ? ++bots : 0;
     // A raid comes from another channel; anyone else is a viewer.
     const others =
       type === 'channel.raid' && streamers.length > 1 ? streamers.map(([s]) => s) : viewers;
@@ -192,7 +200,13 @@ function createWorld(o: TrafficOptions, rng: Rng) {
     if (other === broadcaster) other = rng.pick(viewers);
     const built = buildEvent(type, {
       broadcaster,
-      user: rng.pick(viewers),
+      user: raid
+        ? {
+            id: String(900_000_000 + bot),
+            login: `followbot_${bot}`,
+            displayName: `followbot_${bot}`,
+          }
+        : rng.pick(viewers),
       other,
       random: rng.random,
     });

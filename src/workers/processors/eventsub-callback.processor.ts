@@ -10,7 +10,13 @@ import type { EventDraft } from '../../shared/events/event.js';
 import { normalizeEvent } from '../../shared/events/normalize.js';
 import { sanitizeText } from '../../shared/events/sanitize.js';
 import type { RedisClient } from '../../shared/connections/redis.js';
-import type { EventSubCallbackJob, NotifyEventJob, PersistEventJob } from '../../shared/queues.js';
+import type {
+  EventSubCallbackJob,
+  FeedNotification,
+  FlushFollowWaveJob,
+  PersistEventJob,
+} from '../../shared/queues.js';
+import type { FollowDecision, FollowWaves } from '../../shared/feed/follow-waves.js';
 
 const subscriptionSchema = z.object({
   id: z.string().min(1),
@@ -38,8 +44,12 @@ export interface EventSubCallbackDeps {
   /** REDIS_ACK_REPLICAS: resolves once replicas have the writes to the key's master so far. */
   confirmReplicated?: (key: string) => Promise<void>;
   /** Resolve once the notification, or the event to store, is safely queued (replicated too). */
-  queueNotification: (notification: NotifyEventJob) => Promise<void>;
+  queueNotification: (notification: FeedNotification) => Promise<void>;
   queuePersist: (row: PersistEventJob) => Promise<void>;
+  /** Follow waves (off without): decides whether a follow is a row or part of a wave. */
+  waves?: FollowWaves;
+  /** Queues a wave's trailing update for `at` (ms); one job per wave and time. */
+  queueWaveFlush?: (job: FlushFollowWaveJob, at: number) => Promise<void>;
   revocations: SubscriptionRevocations;
   /** Ends a viewer's login sessions when they revoke streamfeed's access on Twitch. */
   endUserSessions: (userId: string) => Promise<unknown>;
@@ -133,6 +143,12 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
       deps.metrics?.duplicate('content');
       return null;
     }
+    // Backfilled follows are history from a downtime, fetched at once: a burst by arrival, not by
+    // when they happened, and each is what the streamer asked to see. They never make a wave.
+    if (deps.waves && draft.type === 'channel.follow' && !draft.backfilled) {
+      const decision = await deps.waves.take({ id: identity.id, ...draft }, data.messageId);
+      if (decision.kind === 'absorbed') return takeIntoWave(decision, data, log);
+    }
     const appended = await deps.cache.append({ id: identity.id, ...draft }, data.messageId);
     // Another message delivered this event first; only its own retries may re-notify.
     if (!appended.created && appended.messageId !== data.messageId) {
@@ -159,5 +175,57 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
       `Processed ${event.type} event ${event.id} for streamer ${event.broadcasterId} (seq ${seq})`,
     );
     return event.id;
+  }
+
+  /**
+   * A follow taken into a wave: stored with the wave's position, never announced as a row. The
+   * wave entry is announced when it opens and re-sent as an update at most once a second; a
+   * retry sends both again (a node drops what it has) and makes sure of a trailing update.
+   */
+  async function takeIntoWave(
+    decision: Extract<FollowDecision, { kind: 'absorbed' }>,
+    data: EventSubCallbackJob,
+    log: Logger,
+  ): Promise<string | null> {
+    const { follow, wave, seq, action, created } = decision;
+    if (!created && decision.messageId !== data.messageId) {
+      log.info({ eventId: follow.id }, `Skipped duplicate follow ${follow.id} (in a wave)`);
+      deps.metrics?.duplicate('event');
+      return null;
+    }
+    const { broadcasterId } = follow;
+    await deps.confirmReplicated?.(feedKeys(deps.prefix, broadcasterId).seq);
+    const work: Array<Promise<void>> = [
+      deps.queuePersist({ event: follow, messageId: data.messageId, seq }),
+    ];
+    if (wave) {
+      work.push(deps.queuePersist({ event: wave, messageId: null, seq }));
+      if (action === 'opened' || !created) {
+        work.push(
+          deps.queueNotification({
+            broadcasterId,
+            seq,
+            event: wave,
+            sentAt: data.messageTimestamp,
+          }),
+        );
+      }
+      if (action === 'publish' || !created) {
+        work.push(deps.queueNotification({ broadcasterId, seq, updated: wave }));
+      }
+      if (action === 'schedule' || !created) {
+        const at = created ? decision.flushAt : Date.now() + 1000;
+        work.push(
+          deps.queueWaveFlush?.({ broadcasterId, waveId: wave.id }, at) ?? Promise.resolve(),
+        );
+      }
+    }
+    await Promise.all(work);
+    deps.metrics?.processed(follow.type);
+    log.info(
+      { eventId: follow.id, seq, waveId: follow.data.waveId, broadcasterId, action },
+      `Took follow ${follow.id} into wave ${String(follow.data.waveId)} of streamer ${broadcasterId} (seq ${seq}, ${action})`,
+    );
+    return follow.id;
   }
 }

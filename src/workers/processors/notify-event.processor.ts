@@ -1,5 +1,9 @@
 import type { Job } from 'bullmq';
-import type { NotifyEventJob, NotifyEventsJob } from '../../shared/queues.js';
+import {
+  isEventNotification,
+  type NotifyEventJob,
+  type NotifyEventsJob,
+} from '../../shared/queues.js';
 import type { FeedPublisher } from '../feed-publisher.js';
 import type { EmitterMetrics } from '../pipeline-metrics.js';
 
@@ -11,6 +15,8 @@ export function createNotifyEventsProcessor(deps: {
   return async function notifyEvents(job: Job<NotifyEventsJob | NotifyEventJob>): Promise<void> {
     const notifications = 'notifications' in job.data ? job.data.notifications : [job.data];
     await deps.publisher.publish(notifications);
-    for (const notification of notifications) deps.metrics?.emitted(notification);
+    for (const notification of notifications) {
+      if (isEventNotification(notification)) deps.metrics?.emitted(notification);
+    }
   };
 }
