@@ -33,12 +33,25 @@ export class Browser {
 }
 
 /** Logs `login` in through the simulator's consent shortcut; throws unless it worked. */
-export async function logInThroughSimulator(
+export function logInThroughSimulator(
   webUrl: string,
   login: string,
   browser = new Browser(),
 ): Promise<Browser> {
-  const start = await browser.get(`${webUrl}/auth/twitch`);
+  return logInVia(`${webUrl}/auth/twitch`, login, browser);
+}
+
+/** The same through streamer mode ("Connect your channel"): the grant holds every scope asked. */
+export function logInAsStreamer(
+  webUrl: string,
+  login: string,
+  browser = new Browser(),
+): Promise<Browser> {
+  return logInVia(`${webUrl}/auth/twitch/streamer`, login, browser);
+}
+
+async function logInVia(loginUrl: string, login: string, browser: Browser): Promise<Browser> {
+  const start = await browser.get(loginUrl);
   const authorize = new URL(start.headers.get('location') ?? 'about:blank');
   authorize.searchParams.set('sim_login', login);
   const approved = await fetch(authorize, { redirect: 'manual' });

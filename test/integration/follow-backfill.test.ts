@@ -5,7 +5,7 @@ import type { Stack } from '../helpers/stack.js';
 import { QUEUES } from '../helpers/stack.js';
 import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
 import { launchChromium } from '../helpers/browser.js';
-import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
+import { Browser, logInAsStreamer, logInThroughSimulator } from '../helpers/cookie-browser.js';
 import { callbackJobId } from '../../src/api/webhooks/eventsub-intake.js';
 import { JOBS } from '../../src/shared/queues.js';
 import type { StreamEvent } from '../../src/shared/events/event.js';
@@ -73,16 +73,8 @@ describe('follow backfill after downtime (real processes, simulator, Chromium)',
     assert.equal(done!.failedReason, undefined, done!.failedReason);
     return done!.returnvalue as { status: string; fetched: number; added: number };
   };
-  const connectChannel = async (login: string, browser = new Browser()) => {
-    const start = await browser.get(`${stack.webUrl}/auth/twitch/streamer`);
-    const authorize = new URL(start.headers.get('location')!);
-    authorize.searchParams.set('sim_login', login);
-    const approved = await fetch(authorize, { redirect: 'manual' });
-    await approved.arrayBuffer();
-    const callback = await browser.get(approved.headers.get('location')!);
-    assert.equal(callback.headers.get('location'), '/');
-    return browser;
-  };
+  const connectChannel = (login: string, browser = new Browser()) =>
+    logInAsStreamer(stack.webUrl, login, browser);
   const meOf = async (browser: Browser) =>
     (await (await browser.get(`${stack.webUrl}/api/me`)).json()) as Me;
 

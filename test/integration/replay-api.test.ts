@@ -2,20 +2,7 @@ import assert from 'node:assert/strict';
 import type { StreamEvent } from '../../src/shared/events/event.js';
 import type { Stack } from '../helpers/stack.js';
 import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
-import { Browser, logInThroughSimulator } from '../helpers/cookie-browser.js';
-
-/** Logs `login` in through streamer mode ("Connect your channel"), granting its scopes. */
-async function logInAsStreamer(webUrl: string, login: string): Promise<Browser> {
-  const browser = new Browser();
-  const start = await browser.get(`${webUrl}/auth/twitch/streamer`);
-  const authorize = new URL(start.headers.get('location')!);
-  authorize.searchParams.set('sim_login', login);
-  const approved = await fetch(authorize, { redirect: 'manual' });
-  await approved.arrayBuffer();
-  const callback = await browser.get(approved.headers.get('location')!);
-  assert.equal(callback.headers.get('location'), '/');
-  return browser;
-}
+import { Browser, logInAsStreamer, logInThroughSimulator } from '../helpers/cookie-browser.js';
 
 describe('POST /api/streamers/:id/events/:eventId/replay', function () {
   this.timeout(90_000);

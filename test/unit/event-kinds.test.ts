@@ -7,6 +7,7 @@ import {
   typesShownFor,
 } from '../../src/shared/events/event-kinds.js';
 import { NORMALIZED_TYPES } from '../../src/shared/events/normalize.js';
+import { FOLLOW_WAVE_TYPE } from '../../src/shared/feed/follow-waves.js';
 import {
   plannedSubscriptions,
   STREAMER_MODE_SCOPES,
@@ -26,12 +27,14 @@ describe('event kinds', () => {
     }
   });
 
-  it('names only types that are normalised, and every type streamfeed subscribes to', () => {
+  it('names only types that are normalised or made by the pipeline, and every type streamfeed subscribes to', () => {
     const named = [...EVENT_KINDS.flatMap((kind) => kind.types), ...ALWAYS_SHOWN_TYPES];
     assert.deepEqual(
       named.filter((type) => !NORMALIZED_TYPES.includes(type)),
-      [],
+      [FOLLOW_WAVE_TYPE],
+      "only a follow wave's entry, which the processor makes",
     );
+    assert.equal(kindOfType(FOLLOW_WAVE_TYPE), 'follows', 'hiding follows hides their waves');
     assert.equal(new Set(named).size, named.length, 'no type twice');
     for (const { type } of plannedSubscriptions('42', STREAMER_MODE_SCOPES)) {
       assert.notEqual(kindOfType(type), null, type);
