@@ -33,6 +33,22 @@ async function waitForReplication(replica: Redis): Promise<void> {
   throw new Error('the replica did not sync');
 }
 
+/**
+ * Until the master's own WAIT counts the replica: its link can be up on the replica's side while
+ * the master still counts it as syncing, and then web's WAIT (what is tested) would time out.
+ */
+async function waitUntilMasterCountsReplica(masterUrl: string): Promise<void> {
+  const master = new Redis(masterUrl, { maxRetriesPerRequest: 1 });
+  try {
+    for (let i = 0; i < 100; i++) {
+      if ((await master.wait(1, 100)) >= 1) return;
+    }
+    throw new Error('the master never counted the replica');
+  } finally {
+    master.disconnect();
+  }
+}
+
 describe('REDIS_ACK_REPLICAS on a single Redis with a replica', function () {
   this.timeout(90_000);
   let master: Awaited<ReturnType<typeof startPrivateRedis>>;
@@ -86,6 +102,7 @@ describe('REDIS_ACK_REPLICAS on a single Redis with a replica', function () {
     // The retry Twitch sends once the replica is back is taken, and the event is stored once.
     await replica.start();
     await waitForReplication(replicaClient);
+    await waitUntilMasterCountsReplica(master.url);
     const retried = await follow(stack, '9101', '910002', 'ack-refused-1', 1);
     assert.ok([202, 204].includes(retried.status), `${retried.status} ${retried.body}`);
     await assertStoredOnce(stack, ['9101'], 2);
