@@ -6,24 +6,15 @@
  */
 import { from as copyFrom } from 'pg-copy-streams';
 import { finished } from 'node:stream/promises';
-import type { EventInsertRow, EventRowWriter } from '../src/shared/db/event-store.js';
+import {
+  EVENT_COLUMNS,
+  type EventInsertRow,
+  type EventRowWriter,
+} from '../src/shared/db/event-store.js';
 import { onConnection } from '../test/helpers/pg-connection.js';
 
-const COLUMNS = [
-  'id',
-  'type',
-  'broadcaster_id',
-  'broadcaster_login',
-  'broadcaster_name',
-  'occurred_at',
-  'event_time',
-  'actor',
-  'summary',
-  'data',
-  'message_id',
-  'seq',
-  'backfilled',
-] as const satisfies ReadonlyArray<keyof EventInsertRow>;
+// The store's own columns: what an Event is read from, and the feed position and message id.
+const COLUMNS = [...EVENT_COLUMNS, 'message_id', 'seq'] as Array<keyof EventInsertRow>;
 const LIST = COLUMNS.join(', ');
 
 // The columns of `events` it writes, types and collations included (id is COLLATE "C").

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createDatabase, type Knex } from '../../src/shared/connections/database.js';
 import { runMigrations } from '../../src/shared/db/migrate.js';
+import { listEventPartitions } from '../../src/shared/db/partitions.js';
 
 export const TEST_DATABASE_ADMIN_URL =
   process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -55,4 +56,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     throw error;
   }
   return { url: url.toString(), knex, drop };
+}
+
+/**
+ * Drops every partition of `events` the migrations made, so that a test starts from none,
+ * whatever month the migrations ran in.
+ */
+export async function dropEventPartitions(knex: Knex): Promise<void> {
+  for (const name of await listEventPartitions(knex)) await knex.raw('DROP TABLE ??', [name]);
 }

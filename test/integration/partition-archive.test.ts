@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, dropEventPartitions, type TestDatabase } from '../helpers/database.js';
 import { repoRoot } from '../helpers/processes.js';
 import { createEventStore } from '../../src/shared/db/event-store.js';
 import { ensurePartition, listEventPartitions } from '../../src/shared/db/partitions.js';
@@ -61,9 +61,7 @@ describe('archive before drop, and restore (real PostgreSQL)', function () {
     db = await createTestDatabase();
     dir = await mkdtemp(path.join(tmpdir(), 'sf-archive-'));
     // Only the old month, whatever month the migration ran in.
-    for (const name of await listEventPartitions(db.knex)) {
-      await db.knex.raw('DROP TABLE ??', [name]);
-    }
+    await dropEventPartitions(db.knex);
     await ensurePartition(db.knex, new Date('2030-10-15T00:00:00Z'));
     const store = createEventStore(db.knex);
     const rows = Array.from({ length: total }, (_, i) => ({

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, dropEventPartitions, type TestDatabase } from '../helpers/database.js';
 import { createEventStore } from '../../src/shared/db/event-store.js';
 import {
   DEFAULT_PARTITION,
   ensurePartition,
-  listEventPartitions,
   listPartitionRanges,
 } from '../../src/shared/db/partitions.js';
 import { maintainEventPartitions } from '../../src/shared/db/partition-maintenance.js';
@@ -55,9 +54,7 @@ describe('event partitions by month, week or day (real PostgreSQL)', () => {
 
   beforeEach(async () => {
     db = await createTestDatabase();
-    for (const name of await listEventPartitions(db.knex)) {
-      await db.knex.raw('DROP TABLE ??', [name]);
-    }
+    await dropEventPartitions(db.knex);
   });
   afterEach(async () => {
     await db?.drop();

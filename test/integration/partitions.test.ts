@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, dropEventPartitions, type TestDatabase } from '../helpers/database.js';
 import {
   ensurePartition,
   listEventPartitions,
@@ -16,9 +16,7 @@ describe('event partitions (real PostgreSQL)', () => {
   beforeEach(async () => {
     db = await createTestDatabase();
     // Start from no partitions, whatever month the migration ran in.
-    for (const name of await listEventPartitions(db.knex)) {
-      await db.knex.raw('DROP TABLE ??', [name]);
-    }
+    await dropEventPartitions(db.knex);
   });
   afterEach(async () => {
     await db?.drop(); // undefined when PostgreSQL could not be reached
