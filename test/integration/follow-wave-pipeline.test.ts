@@ -74,6 +74,7 @@ describe('a follow-bot raid through the real pipeline', function () {
       assert.equal(follows.length, 20, 'the first 20 follows are rows');
       assert.equal(waves.length, 1, 'the rest is one entry');
       assert.equal(got.length, 21);
+      assert.equal(got.at(-1)!.type, FOLLOW_WAVE_TYPE, 'delivered in feed order: the rows first');
       assert.ok(follows.every((e) => e.data.waveId === undefined));
       const counts = updates[i]!.map((u) => Number(u.wave.data.count));
       assert.deepEqual(
@@ -130,16 +131,12 @@ describe('a follow-bot raid through the real pipeline', function () {
     const follows = listed.filter((e) => e.type === 'channel.follow');
     assert.equal(follows.length, 300);
     assert.equal(follows.filter((e) => e.data.waveId === waves(listed)[0]!.id).length, 280);
-    // Newest first: the wave's entry, right below it the 280 follows it took in; the 20 rows
-    // around it (one decided live just before the wave opened can be stored after it).
-    const waveAt = listed.findIndex((e) => e.type === FOLLOW_WAVE_TYPE);
-    assert.ok(
-      listed.slice(0, waveAt).every((e) => e.type === 'channel.follow' && !e.data.waveId),
-      'above the wave only follows that are rows of their own',
-    );
-    const taken = listed.slice(waveAt + 1, waveAt + 281);
-    assert.ok(taken.every((e) => e.data.waveId === listed[waveAt]!.id));
-    const rows = [...listed.slice(0, waveAt), ...listed.slice(waveAt + 281)];
+    // Newest first: the wave's entry, right below it the 280 follows it took in, then the 20
+    // rows. A row is appended by the script that decides it, so none can come above the wave.
+    assert.equal(listed[0]!.type, FOLLOW_WAVE_TYPE, 'no row above the wave');
+    const taken = listed.slice(1, 281);
+    assert.ok(taken.every((e) => e.data.waveId === listed[0]!.id));
+    const rows = listed.slice(281);
     assert.equal(rows.length, 20);
     assert.ok(rows.every((e) => e.type === 'channel.follow' && e.data.waveId === undefined));
   });

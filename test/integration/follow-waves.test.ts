@@ -30,6 +30,11 @@ const absorbed = (decision: FollowDecision): Absorbed => {
   assert.equal(decision.kind, 'absorbed');
   return decision;
 };
+type Live = Extract<FollowDecision, { kind: 'live' }>;
+const live = (decision: FollowDecision): Live => {
+  assert.equal(decision.kind, 'live');
+  return decision;
+};
 
 /**
  * The wave decision (src/shared/feed/follow-waves.ts) is a Redis script: tested on the real
@@ -41,40 +46,46 @@ describe('follow waves: the decision, in Redis', () => {
   let prefix: string;
   const t0 = Date.UTC(2026, 0, 1);
 
-  beforeEach(async () => {
-    if (onCluster) {
-      const cluster = await sharedTestCluster();
-      redis = new Cluster(cluster.nodes.map(({ port }) => ({ host: '127.0.0.1', port })));
-    } else {
-      redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-    }
-    await redis.ping().catch((error: Error) => {
+  const extraClients: RedisClient[] = [];
+  async function connect(): Promise<RedisClient> {
+    const client = onCluster
+      ? new Cluster(
+          (await sharedTestCluster()).nodes.map(({ port }) => ({ host: '127.0.0.1', port })),
+        )
+      : new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    await client.ping().catch((error: Error) => {
       throw new Error(
         `Redis (${onCluster ? 'cluster' : TEST_REDIS_URL}) does not answer: ${error.message}`,
       );
     });
+    return client;
+  }
+
+  beforeEach(async () => {
+    redis = await connect();
     prefix = `t${randomBytes(5).toString('hex')}`;
   });
   afterEach(async () => {
     await deleteKeys(redis, prefix);
     redis.disconnect();
+    for (const client of extraClients.splice(0)) client.disconnect();
   });
 
-  /** As the processor does: a live follow is appended to the feed, a wave's is not. */
+  /** As the processor does: the decision alone; a live follow comes back appended. */
   function setUp(threshold = 3, windowMs = 10_000) {
     const cache = createFeedCache(redis, prefix);
     const waves = createFollowWaves(redis, prefix, { threshold, windowMs });
-    const take = async (n: number, at: number, messageId = `msg-${n}`) => {
-      const decision = await waves.take(follow(n), messageId, t0 + at);
-      if (decision.kind === 'live') await cache.append(follow(n), messageId);
-      return decision;
-    };
+    const take = (n: number, at: number, messageId = `msg-${n}`) =>
+      waves.take(follow(n), messageId, t0 + at);
     return { cache, waves, take };
   }
 
   it('keeps follows live up to the threshold, then takes the rest of the burst into one wave', async () => {
     const { cache, take } = setUp();
-    for (const n of [1, 2, 3]) assert.deepEqual(await take(n, n * 10), { kind: 'live' });
+    for (const n of [1, 2, 3]) {
+      const row = live(await take(n, n * 10));
+      assert.deepEqual([row.created, row.seq], [true, n], 'appended by the decision');
+    }
     const opened = absorbed(await take(4, 40));
     assert.equal(opened.action, 'opened');
     assert.equal(opened.created, true);
@@ -126,8 +137,14 @@ describe('follow waves: the decision, in Redis', () => {
     assert.equal(retried.wave!.data.count, 2, 'not counted twice');
     const resent = absorbed(await take(5, 600, 'another-message'));
     assert.equal(resent.messageId, 'msg-5', 'the message that delivered it first');
-    // A follow appended live before a wave opened stays live.
-    assert.deepEqual(await take(2, 700), { kind: 'live' });
+    // A follow appended live before a wave opened stays live, with its first answer.
+    assert.deepEqual(await take(2, 700), {
+      kind: 'live',
+      created: false,
+      seq: 2,
+      event: follow(2),
+      messageId: 'msg-2',
+    });
   });
 
   it('sends the trailing update with the state the wave has by then', async () => {
@@ -148,7 +165,7 @@ describe('follow waves: the decision, in Redis', () => {
   it('ends the wave when the window no longer holds more than the threshold', async () => {
     const { cache, waves, take } = setUp(3, 1000);
     for (const n of [1, 2, 3, 4, 5]) await take(n, n * 100);
-    assert.deepEqual(await take(6, 5000), { kind: 'live' }, 'a follow after the burst is a row');
+    assert.equal(live(await take(6, 5000)).seq, 5, 'a follow after the burst is a row');
     assert.equal(await cache.currentSeq('4242'), 5);
     // The closed wave's trailing update can still be sent.
     assert.equal(
@@ -162,5 +179,84 @@ describe('follow waves: the decision, in Redis', () => {
     assert.equal(next.seq, 8);
     const recent = await redis.zcard(feedKeys(prefix, '4242').recentFollows);
     assert.ok(recent <= 4, `the window keeps threshold + 1 follows at most, not ${recent}`);
+  });
+
+  it('appends a live follow in the decision, and gives a retry the first answer', async () => {
+    const { cache, take } = setUp();
+    const first = await take(1, 10);
+    assert.deepEqual(first, {
+      kind: 'live',
+      created: true,
+      seq: 1,
+      event: follow(1),
+      messageId: 'msg-1',
+    });
+    const cached = await cache.latest('4242', 10);
+    assert.deepEqual(cached, [{ seq: 1, event: follow(1) }], 'the entry is in the feed cache');
+    assert.equal(await cache.seqOf('4242', follow(1).id), 1);
+
+    const retried = live(await take(1, 20, 'msg-1'));
+    assert.deepEqual(
+      [retried.created, retried.seq, retried.messageId],
+      [false, 1, 'msg-1'],
+      'a retry gets its first answer again',
+    );
+    const resent = live(await take(1, 30, 'another-message'));
+    assert.deepEqual([resent.created, resent.messageId], [false, 'msg-1']);
+    // The decision and the plain append share one dedupe index: either knows what the other did.
+    const appended = await cache.append(follow(1), 'msg-x');
+    assert.deepEqual([appended.created, appended.seq, appended.messageId], [false, 1, 'msg-1']);
+    await cache.append(follow(2), 'msg-2');
+    const known = live(await take(2, 40));
+    assert.deepEqual(
+      [known.created, known.seq],
+      [false, 2],
+      'a follow appended before (backfilled) is live and not appended again',
+    );
+    assert.equal(await cache.currentSeq('4242'), 2);
+    const recent = await redis.zcard(feedKeys(prefix, '4242').recentFollows);
+    assert.equal(recent, 1, 'a retry or a known follow does not count in the window again');
+  });
+
+  it('never lets a follow decided live come above a wave opened after it, under concurrency', async () => {
+    const threshold = 20;
+    const clients = await Promise.all([connect(), connect(), connect()]);
+    extraClients.push(...clients);
+    const waves = clients.map((client) =>
+      createFollowWaves(client, prefix, { threshold, windowMs: 10_000 }),
+    );
+    const decisions = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        waves[i % waves.length]!.take(follow(i + 1), `msg-${i + 1}`, t0 + i),
+      ),
+    );
+    const lives = decisions.filter((d): d is Live => d.kind === 'live');
+    const taken = decisions.filter((d): d is Absorbed => d.kind === 'absorbed');
+    assert.equal(lives.length, threshold, 'the window holds every follow: the first 20 are rows');
+    assert.equal(taken.filter((d) => d.action === 'opened').length, 1, 'one wave');
+    const waveSeq = taken[0]!.seq;
+    assert.ok(
+      taken.every((d) => d.seq === waveSeq),
+      'every follow taken in shares the one entry',
+    );
+    assert.ok(
+      lives.every((d) => d.created && d.seq < waveSeq),
+      `live seqs ${lives.map((d) => d.seq).join(',')} must all be below the wave's ${waveSeq}`,
+    );
+    const seqs = [...lives.map((d) => d.seq), waveSeq].sort((a, b) => a - b);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: threshold + 1 }, (_, i) => i + 1),
+      'unique and without holes',
+    );
+    const cache = createFeedCache(redis, prefix);
+    assert.equal(await cache.currentSeq('4242'), threshold + 1);
+    const newest = await cache.latest('4242', threshold + 1);
+    assert.equal(newest[0]!.event.id, taken[0]!.wave!.id, 'the wave entry is the newest');
+    assert.equal(newest[0]!.event.data.count, 60 - threshold);
+    assert.deepEqual(
+      newest.slice(1).map((e) => e.seq),
+      Array.from({ length: threshold }, (_, i) => threshold - i),
+    );
   });
 });

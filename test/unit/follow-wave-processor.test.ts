@@ -27,7 +27,10 @@ const wave = (count: number): StreamEvent => ({
 });
 
 /** The callback processor with a wave decision the test picks, and what it queues. */
-function harness(decide: (follow: StreamEvent) => FollowDecision) {
+function harness(
+  decide: (follow: StreamEvent) => FollowDecision,
+  append: FeedCache['append'] = () => Promise.reject(new Error('the decision appends a follow')),
+) {
   const notified: FeedNotification[] = [];
   const persisted: PersistEventJob[] = [];
   const flushes: Array<{ job: FlushFollowWaveJob; at: number }> = [];
@@ -41,9 +44,7 @@ function harness(decide: (follow: StreamEvent) => FollowDecision) {
     prefix: 't',
     dedupeWindowSeconds: 60,
     identify: () => Promise.resolve({ id: 'ev_follow', duplicateContent: false }),
-    cache: {
-      append: () => Promise.reject(new Error('a follow in a wave is not appended')),
-    } as unknown as FeedCache,
+    cache: { append } as unknown as FeedCache,
     queueNotification: (n) => Promise.resolve(void notified.push(n)),
     queuePersist: (row) => Promise.resolve(void persisted.push(row)),
     waves,
@@ -52,7 +53,7 @@ function harness(decide: (follow: StreamEvent) => FollowDecision) {
     endUserSessions: () => Promise.resolve(),
     log: pino({ level: 'silent' }),
   });
-  const run = (messageId: string) =>
+  const run = (messageId: string, backfilled?: true) =>
     process({
       id: 'job-1',
       data: {
@@ -64,6 +65,7 @@ function harness(decide: (follow: StreamEvent) => FollowDecision) {
         subscriptionVersion: '2',
         body: notificationBody(followPayload('4242', '77')),
         receivedAt: 0,
+        ...(backfilled ? { backfilled } : {}),
       },
     } as Job<EventSubCallbackJob>);
   return { run, notified, persisted, flushes };
@@ -82,6 +84,13 @@ const absorbed = (
   action: 'none',
   flushAt: 5000,
   ...overrides,
+});
+
+const rowNotice = (seq: number, event: StreamEvent): FeedNotification => ({
+  broadcasterId: '4242',
+  seq,
+  event,
+  sentAt: '2026-01-01T00:00:01.000Z',
 });
 
 describe('the callback processor and follow waves', () => {
@@ -130,5 +139,51 @@ describe('the callback processor and follow waves', () => {
     const h = harness((follow) => absorbed(follow, { created: false, messageId: 'm0' }));
     assert.deepEqual(await h.run('m1'), { duplicate: true, events: [] });
     assert.deepEqual([h.notified, h.persisted, h.flushes], [[], [], []]);
+  });
+
+  it('announces a live follow under the seq its decision appended it with', async () => {
+    const h = harness((follow) => ({
+      kind: 'live',
+      created: true,
+      seq: 7,
+      event: follow,
+      messageId: 'm1',
+    }));
+    assert.deepEqual(await h.run('m1'), { duplicate: false, events: ['ev_follow'] });
+    assert.deepEqual(
+      h.persisted.map((row) => [row.event.id, row.event.type, row.seq, row.messageId]),
+      [['ev_follow', 'channel.follow', 7, 'm1']],
+    );
+    assert.deepEqual(h.notified, [rowNotice(7, h.persisted[0]!.event)]);
+  });
+
+  it('re-sends a retried live follow under its first seq, and drops one another message made', async () => {
+    const decide = (messageId: string) => (follow: StreamEvent) =>
+      ({ kind: 'live', created: false, seq: 7, event: follow, messageId }) as const;
+    const retried = harness(decide('m1'));
+    assert.deepEqual(await retried.run('m1'), { duplicate: false, events: ['ev_follow'] });
+    assert.deepEqual(retried.notified, [rowNotice(7, retried.persisted[0]!.event)]);
+    const duplicate = harness(decide('m0'));
+    assert.deepEqual(await duplicate.run('m1'), { duplicate: true, events: [] });
+    assert.deepEqual([duplicate.notified, duplicate.persisted], [[], []]);
+  });
+
+  it('appends a backfilled follow with the plain append, past the wave decision', async () => {
+    const appended: StreamEvent[] = [];
+    const h = harness(
+      () => {
+        throw new Error('a backfilled follow never makes a wave');
+      },
+      (event, messageId) => {
+        appended.push(event);
+        return Promise.resolve({ created: true, seq: 3, event, messageId });
+      },
+    );
+    assert.deepEqual(await h.run('m1', true), { duplicate: false, events: ['ev_follow'] });
+    assert.deepEqual(
+      appended.map((e) => [e.id, e.backfilled]),
+      [['ev_follow', true]],
+    );
+    assert.deepEqual(h.notified, [rowNotice(3, appended[0]!)]);
   });
 });

@@ -14,12 +14,17 @@ export interface AppendResult extends FeedEntry {
   messageId: string | null;
 }
 
+interface StoredEntry {
+  seq: number;
+  msg: string | null;
+  event: StreamEvent;
+}
+
 /**
  * Lua: after an entry was added, drops the full event that fell out of the cache (`cached`
- * newest) and the ids that fell out of the dedupe index (`indexed` newest). Shared with the
- * follow-wave script, which adds entries too.
+ * newest) and the ids that fell out of the dedupe index (`indexed` newest).
  */
-export const TRIM_FEED_LUA = `
+const TRIM_FEED_LUA = `
 local function trimFeed(timeline, events, creators, cached, indexed)
   local evicted = redis.call('ZRANGE', timeline, -(cached + 1), -(cached + 1))
   if evicted[1] then redis.call('HDEL', events, evicted[1]) end
@@ -31,27 +36,54 @@ local function trimFeed(timeline, events, creators, cached, indexed)
 end
 `;
 
+/**
+ * Lua: defines `trimFeed` (above) and `appendFeed(seq, timeline, events, creators, id, event
+ * JSON, message id JSON, cached, indexed)`, which returns `{created, entry, seq, creator}` (read
+ * by `appendResultOf`). One definition for the feed append and the follow-wave script, which
+ * appends a live follow in the same script that decides it is live.
+ */
+export const FEED_APPEND_LUA = `
+${TRIM_FEED_LUA}
+local function appendFeed(seqKey, timeline, events, creators, id, eventJson, msgJson, cached, indexed)
+  local existing = redis.call('ZSCORE', timeline, id)
+  if existing then
+    return {0, redis.call('HGET', events, id) or false, existing,
+            redis.call('HGET', creators, id) or false}
+  end
+  local seq = redis.call('INCR', seqKey)
+  redis.call('ZADD', timeline, seq, id)
+  local entry = '{"seq":' .. seq .. ',"msg":' .. msgJson .. ',"event":' .. eventJson .. '}'
+  redis.call('HSET', events, id, entry)
+  redis.call('HSET', creators, id, msgJson)
+  trimFeed(timeline, events, creators, cached, indexed)
+  return {1, entry, seq, msgJson}
+end
+`;
+
 // Atomic so that two processors appending the same event cannot both create it, and the
 // sequence number and the entry can never disagree.
 const APPEND_SCRIPT = `
-local existing = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if existing then
-  return {0, redis.call('HGET', KEYS[3], ARGV[1]) or false, existing, redis.call('HGET', KEYS[4], ARGV[1]) or false}
-end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('ZADD', KEYS[2], seq, ARGV[1])
-local entry = '{"seq":' .. seq .. ',"msg":' .. ARGV[3] .. ',"event":' .. ARGV[2] .. '}'
-redis.call('HSET', KEYS[3], ARGV[1], entry)
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
-${TRIM_FEED_LUA}
-trimFeed(KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[4]), tonumber(ARGV[5]))
-return {1, entry, seq, ARGV[3]}
+${FEED_APPEND_LUA}
+return appendFeed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3],
+  tonumber(ARGV[4]), tonumber(ARGV[5]))
 `;
 
-interface StoredEntry {
-  seq: number;
-  msg: string | null;
-  event: StreamEvent;
+/** `appendFeed`'s reply: created (1/0), the stored entry, seq, the creator's message id JSON. */
+export type AppendReply = [number, string | null, string | number, string | null];
+
+/** The AppendResult of `appendFeed`'s reply for `event` (the one it was asked to append). */
+export function appendResultOf(
+  [created, entryJson, seq, creator]: AppendReply,
+  event: StreamEvent,
+): AppendResult {
+  // An id still indexed but evicted from the cache comes back without its entry.
+  const stored = entryJson ? (JSON.parse(entryJson) as StoredEntry) : null;
+  return {
+    created: created === 1,
+    seq: Number(seq),
+    event: stored?.event ?? event,
+    messageId: creator ? (JSON.parse(creator) as string | null) : null,
+  };
 }
 
 export interface FeedCache {
@@ -85,7 +117,7 @@ export function createFeedCache(redis: RedisClient, prefix: string): FeedCache {
   return {
     async append(event, messageId) {
       const keys = feedKeys(prefix, event.broadcasterId);
-      const [created, entryJson, seq, creator] = (await append(
+      const reply = (await append(
         keys.seq,
         keys.timeline,
         keys.events,
@@ -95,15 +127,8 @@ export function createFeedCache(redis: RedisClient, prefix: string): FeedCache {
         JSON.stringify(messageId),
         CACHED_EVENTS,
         INDEXED_EVENTS,
-      )) as [number, string | null, string | number, string | null];
-      // An id still indexed but evicted from the cache comes back without its entry.
-      const stored = entryJson ? (JSON.parse(entryJson) as StoredEntry) : null;
-      return {
-        created: created === 1,
-        seq: Number(seq),
-        event: stored?.event ?? event,
-        messageId: creator ? (JSON.parse(creator) as string | null) : null,
-      };
+      )) as AppendReply;
+      return appendResultOf(reply, event);
     },
 
     async latest(broadcasterId, limit) {

@@ -1,7 +1,12 @@
 import type { RedisClient } from '../connections/redis.js';
 import type { StreamEvent } from '../events/event.js';
 import { CACHED_EVENTS, INDEXED_EVENTS, feedKeys } from './feed-keys.js';
-import { TRIM_FEED_LUA } from './feed-cache.js';
+import {
+  FEED_APPEND_LUA,
+  appendResultOf,
+  type AppendReply,
+  type AppendResult,
+} from './feed-cache.js';
 
 /** The type of a follow wave's entry: one growing entry in place of a burst of follows. */
 export const FOLLOW_WAVE_TYPE = 'channel.follow.wave';
@@ -21,9 +26,13 @@ export const isFollowWave = (event: { type: string }): boolean => event.type ===
 export const waveIdFor = (openingFollowId: string): string =>
   `wave_${openingFollowId.replace(/^ev_/, '')}`;
 
-/** What a follow's wave state says of its delivery: ARCHITECTURE.md, "Follow waves". */
+/**
+ * What a follow's wave state says of its delivery: ARCHITECTURE.md, "Follow waves". A live
+ * follow is appended to the feed by the script that decides it (the feed cache's append, with
+ * its answer), so no wave opened after the decision can come below it.
+ */
 export type FollowDecision =
-  | { kind: 'live' }
+  | ({ kind: 'live' } & AppendResult)
   | {
       kind: 'absorbed';
       /** False when this follow was taken in before (a retry, or a re-send). */
@@ -46,7 +55,10 @@ export type FollowDecision =
     };
 
 export interface FollowWaves {
-  /** Decides, once and atomically, whether a follow is a row of its own or part of a wave. */
+  /**
+   * Decides, once and atomically, whether a follow is a row of its own or part of a wave, and
+   * appends it to the feed in the same step when it is a row.
+   */
   take(follow: StreamEvent, messageId: string | null, now?: number): Promise<FollowDecision>;
   /** A wave's state for its trailing update (null once forgotten); marks it as sent. */
   flush(
@@ -77,12 +89,20 @@ end
  * 8 absorbed info (all the streamer's, one hash tag). ARGV: 1 follow id, 2 follow JSON,
  * 3 message id JSON, 4 now (ms), 5 threshold, 6 window (ms), 7 now ISO, 8 wave id if it opens,
  * 9 latest followers kept, 10 cached, 11 indexed, 12 update interval (ms), 13 state TTL (ms).
+ * A live follow is appended here, not in a second script: between the two, another processor's
+ * follow could open a wave, and the follow decided before it would get a seq above the entry's.
  */
 const TAKE_SCRIPT = `
-${TRIM_FEED_LUA}
+${FEED_APPEND_LUA}
 ${ENTRY_LUA}
 local id = ARGV[1]
-if redis.call('ZSCORE', KEYS[2], id) then return {'live'} end
+local function live()
+  local appended = appendFeed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], id, ARGV[2], ARGV[3],
+    tonumber(ARGV[10]), tonumber(ARGV[11]))
+  return {'live', appended[1], appended[2], appended[3], appended[4]}
+end
+-- Appended live before (a retry, or a re-send): the feed's first answer again.
+if redis.call('ZSCORE', KEYS[2], id) then return live() end
 local known = redis.call('HGET', KEYS[8], id)
 if known then
   local info = cjson.decode(known)
@@ -106,7 +126,7 @@ if redis.call('ZCARD', KEYS[5]) <= threshold then
     redis.call('HSET', KEYS[6], 'closed', currentId)
     redis.call('HDEL', KEYS[6], 'current')
   end
-  return {'live'}
+  return live()
 end
 local follow = cjson.decode(ARGV[2])
 local state
@@ -178,9 +198,10 @@ type Script = (...args: unknown[]) => Promise<unknown>;
 /**
  * Follow waves (ARCHITECTURE.md, "Follow waves"): more than `threshold` follows of one streamer
  * within `windowMs` open a wave, and while the window keeps holding more than that, each follow
- * is taken into it instead of the live feed. The decision and the wave's state are in Redis under
- * the streamer's hash tag, in one script, so every processor decides alike and a retried follow
- * gets its first answer again.
+ * is taken into it instead of the live feed. The decision, the wave's state and a live follow's
+ * feed append are in Redis under the streamer's hash tag, in one script, so every processor
+ * decides alike, a retried follow gets its first answer again, and a follow decided live before
+ * a wave opened always comes below the wave's entry.
  */
 export function createFollowWaves(
   redis: RedisClient,
@@ -219,17 +240,20 @@ export function createFollowWaves(
         INDEXED_EVENTS,
         WAVE_UPDATE_INTERVAL_MS,
         WAVE_STATE_TTL_MS,
-      )) as [string, number?, string?, (string | null)?, string?, number?];
-      if (reply[0] === 'live') return { kind: 'live' };
+      )) as ['live', ...AppendReply] | ['absorbed', number, string, string | null, string, number];
+      if (reply[0] === 'live') {
+        const [, ...appended] = reply;
+        return { kind: 'live', ...appendResultOf(appended, follow) };
+      }
       const [, created, infoJson, entryJson, action, flushAt] = reply;
-      const info = JSON.parse(infoJson!) as { wave: string; seq: number; msg: string };
+      const info = JSON.parse(infoJson) as { wave: string; seq: number; msg: string };
       return {
         kind: 'absorbed',
         created: created === 1,
         messageId: JSON.parse(info.msg) as string | null,
         seq: Number(info.seq),
         follow: { ...follow, data: { ...follow.data, waveId: info.wave } },
-        wave: parseWave(entryJson ?? null),
+        wave: parseWave(entryJson),
         action: action as 'opened' | 'publish' | 'schedule' | 'none',
         flushAt: Number(flushAt),
       };

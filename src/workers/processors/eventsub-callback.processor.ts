@@ -3,7 +3,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { ProcessorMetrics } from '../pipeline-metrics.js';
 import type { Logger } from '../../shared/logger.js';
-import type { FeedCache } from '../../shared/feed/feed-cache.js';
+import type { AppendResult, FeedCache } from '../../shared/feed/feed-cache.js';
 import { feedKeys } from '../../shared/feed/feed-keys.js';
 import type { IdentifyEvent } from '../../shared/events/event-identity.js';
 import type { EventDraft } from '../../shared/events/event.js';
@@ -143,13 +143,19 @@ export function createEventSubCallbackProcessor(deps: EventSubCallbackDeps) {
       deps.metrics?.duplicate('content');
       return null;
     }
+    const draftEvent = { id: identity.id, ...draft };
+    let appended: AppendResult;
     // Backfilled follows are history from a downtime, fetched at once: a burst by arrival, not by
     // when they happened, and each is what the streamer asked to see. They never make a wave.
     if (deps.waves && draft.type === 'channel.follow' && !draft.backfilled) {
-      const decision = await deps.waves.take({ id: identity.id, ...draft }, data.messageId);
+      // A live follow comes back appended: decided and appended in one script, so a wave that
+      // another processor opens meanwhile can never come below it.
+      const decision = await deps.waves.take(draftEvent, data.messageId);
       if (decision.kind === 'absorbed') return takeIntoWave(decision, data, log);
+      appended = decision;
+    } else {
+      appended = await deps.cache.append(draftEvent, data.messageId);
     }
-    const appended = await deps.cache.append({ id: identity.id, ...draft }, data.messageId);
     // Another message delivered this event first; only its own retries may re-notify.
     if (!appended.created && appended.messageId !== data.messageId) {
       log.info({ eventId: identity.id }, `Skipped duplicate ${draft.type} event ${identity.id}`);
