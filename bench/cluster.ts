@@ -1,5 +1,6 @@
 import { startPrivateRedis } from '../test/helpers/private-redis.js';
 import { startRedisCluster } from '../test/helpers/redis-cluster.js';
+import { pinRedis } from './cpu-pinning.js';
 import { benchEndToEnd, type EndToEndStep } from './realtime.js';
 
 type Log = (line: string) => void;
@@ -43,6 +44,8 @@ export async function benchCluster(options: {
    * PROCESSOR_CONCURRENCY and EMITTER_CONCURRENCY divided by the shards.
    */
   splitConcurrency?: boolean;
+  /** Redis on CPU 0 of its own, the rest on the other CPUs (cpu-pinning.ts). */
+  pinRedis?: boolean;
   rounds: number;
   log: Log;
 }): Promise<ClusterResult> {
@@ -60,6 +63,7 @@ export async function benchCluster(options: {
     options.log(`  cluster: round ${round}, a single redis-server`);
     const single = await startPrivateRedis({ appendOnly: false });
     try {
+      if (options.pinRedis) await pinRedis([single.port]);
       const { steps } = await benchEndToEnd({
         ...load,
         stack: { redisUrl: single.url, env: { QUEUE_SHARDS: '1' } },
@@ -87,6 +91,7 @@ export async function benchCluster(options: {
     const cluster = await startRedisCluster({ masters });
     try {
       const ports = (await cluster.masters()).map((master) => master.port);
+      if (options.pinRedis) await pinRedis(ports);
       const choices = options.queueShards.flatMap((shards) =>
         options.splitConcurrency && shards > 1
           ? [

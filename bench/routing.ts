@@ -14,7 +14,6 @@
  * (its main thread's context switches) and the feed messages published (PUBLISH or SPUBLISH:
  * one per streamer per emitter batch), to tell a cost per delivery from one per read.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startStack, EVENTSUB_SECRET, type Stack, type Watcher } from '../test/helpers/stack.js';
 import { startPrivateRedis } from '../test/helpers/private-redis.js';
@@ -22,6 +21,7 @@ import { startRedisCluster } from '../test/helpers/redis-cluster.js';
 import { followPayload } from '../test/helpers/twitch.js';
 import { sendLikeTwitch } from '../test/helpers/twitch-sender.js';
 import { redisServerProbe } from './redis-servers.js';
+import { cpuMsOf, wakeupsOf } from './process-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,25 +40,6 @@ const NODES = ['realtime1', 'realtime2'] as const;
 type Node = (typeof NODES)[number];
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * CPU time (ms) a process's threads have run so far, from /proc/<pid>/task/<tid>/schedstat, in
- * nanoseconds: /proc/<pid>/stat counts in 10 ms ticks, too coarse for a few µs per event.
- */
-function cpuMsOf(pid: number, only: 'all' | 'main' = 'all'): number {
-  let ns = 0;
-  for (const tid of only === 'main' ? [String(pid)] : readdirSync(`/proc/${pid}/task`)) {
-    ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-  }
-  return ns / 1e6;
-}
-
-/** Voluntary and involuntary context switches of a process's main thread: its wakeups. */
-function wakeupsOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
-  const count = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
-  return count('voluntary_ctxt_switches') + count('nonvoluntary_ctxt_switches');
-}
 
 interface Reading {
   at: number;

@@ -3,8 +3,10 @@
  * same run. Prints progress and a summary, and writes the figures to bench/results/.
  *
  *   npm run bench -- [--only intake,memory,fanout,e2e,cluster] [--seconds N] [--rates 100,500]
- *                    [--hold N] [--shards 3,6,12] [--masters 3] [--split-concurrency] [--rounds N]
+ *                    [--hold N] [--shards 3,6,12] [--masters 3] [--split-concurrency] [--pin-redis] [--rounds N]
  *                    [--smoke]
+ *   npm run bench -- --only delivery [--delivery-rates 1000,2000,4000,8000] [--seconds N]
+ *                    [--events-per-message 1] [--one-socket] [--rounds N]
  *   npm run bench -- --only store [--store-rows N] [--store-history N] [--batches 1,10,50,100]
  *                    [--rounds N]
  *
@@ -21,8 +23,10 @@ import { benchIntake } from './intake.js';
 import { benchEndToEnd, benchFanOut, benchMemory } from './realtime.js';
 import { benchCluster, clusterSummary } from './cluster.js';
 import { benchStore, storeSummary } from './store.js';
+import { benchDelivery, deliverySummary } from './delivery.js';
+import { pinAllButRedis } from './cpu-pinning.js';
 
-const BENCHMARKS = ['intake', 'e2e', 'fanout', 'memory', 'cluster', 'store'] as const;
+const BENCHMARKS = ['intake', 'e2e', 'fanout', 'memory', 'cluster', 'delivery', 'store'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 const BY_DEFAULT = BENCHMARKS.filter((name) => name !== 'store');
 
@@ -39,7 +43,11 @@ function readOptions() {
       'store-rows': { type: 'string' },
       'store-history': { type: 'string' },
       batches: { type: 'string' },
+      'delivery-rates': { type: 'string' },
+      'events-per-message': { type: 'string' },
+      'one-socket': { type: 'boolean', default: false },
       'split-concurrency': { type: 'boolean', default: false },
+      'pin-redis': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
     },
   });
@@ -68,6 +76,21 @@ function readOptions() {
   // The cluster mode runs every rate on four or more topologies: two rates, where batching
   // differs (docs/BENCHMARKS.md), keep it to a few minutes.
   const clusterRates = ratesOf(['500', '1000']);
+  // Published straight to the feed channels, so far past what the pipeline carries here.
+  const deliveryRates = (
+    values['delivery-rates']?.split(',') ??
+    (values.smoke ? ['50', '100'] : ['1000', '2000', '4000', '8000'])
+  ).map(Number);
+  if (
+    deliveryRates.length < 2 ||
+    deliveryRates.some((r) => !Number.isInteger(r) || r <= 0 || r > 100_000)
+  ) {
+    fail('--delivery-rates must be two or more events/s, whole numbers from 1 to 100000');
+  }
+  const perMessage = Number(values['events-per-message'] ?? 1);
+  if (!Number.isInteger(perMessage) || perMessage < 1 || perMessage > 100) {
+    fail('--events-per-message must be a whole number from 1 to 100');
+  }
   const shards = (values.shards?.split(',') ?? (values.smoke ? ['3'] : ['3', '6', '12'])).map(
     Number,
   );
@@ -117,6 +140,13 @@ function readOptions() {
     masters,
     rounds,
     splitConcurrency: values['split-concurrency'],
+    pinRedis: values['pin-redis'],
+    delivery: {
+      rates: deliveryRates,
+      streamers: values.smoke ? 20 : 300,
+      perMessage,
+      oneSocket: values['one-socket'],
+    },
     store: {
       rows: storeRows,
       historyRows: storeHistory,
@@ -232,20 +262,39 @@ async function main() {
 
   if (options.only.includes('cluster')) {
     log('cluster: the e2e load on a single Redis, then on a 3-master cluster, same rates');
-    const cluster = await benchCluster({
-      rates: options.clusterRates,
+    const unpin = options.pinRedis ? pinAllButRedis() : () => undefined;
+    let cluster;
+    try {
+      cluster = await benchCluster({
+        rates: options.clusterRates,
+        seconds: options.seconds,
+        ...(options.smoke ? {} : { warmUp: { rate: 300, seconds: 5 } }),
+        watchers: options.smoke ? 30 : 600,
+        streamers: options.smoke ? 30 : 300,
+        queueShards: options.shards,
+        masters: options.masters,
+        splitConcurrency: options.splitConcurrency,
+        pinRedis: options.pinRedis,
+        rounds: options.rounds,
+        log,
+      });
+    } finally {
+      unpin();
+    }
+    results.cluster = cluster;
+    rows.push(...clusterSummary(cluster));
+  }
+
+  if (options.only.includes('delivery')) {
+    log('delivery: feed messages published straight to two realtime nodes, by share watched');
+    const delivery = await benchDelivery({
+      ...options.delivery,
       seconds: options.seconds,
-      ...(options.smoke ? {} : { warmUp: { rate: 300, seconds: 5 } }),
-      watchers: options.smoke ? 30 : 600,
-      streamers: options.smoke ? 30 : 300,
-      queueShards: options.shards,
-      masters: options.masters,
-      splitConcurrency: options.splitConcurrency,
       rounds: options.rounds,
       log,
     });
-    results.cluster = cluster;
-    rows.push(...clusterSummary(cluster));
+    results.delivery = delivery;
+    rows.push(...deliverySummary(delivery));
   }
 
   if (options.only.includes('store')) {

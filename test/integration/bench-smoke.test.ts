@@ -19,6 +19,20 @@ interface BenchFile {
     };
     fanout: { pipeline: { deliveriesPerSecond: number }; bare: { deliveriesPerSecond: number } };
     memory: { bytesPerSocket: number; rssAtRestMiB: Record<string, number> };
+    delivery: {
+      results: Array<{
+        topology: 'single' | 'cluster';
+        phases: Array<{
+          shares: Record<'realtime1' | 'realtime2', 'none' | 'half' | 'all'>;
+          steps: Array<
+            { events: number; short: string[] } & Record<
+              'realtime1' | 'realtime2',
+              { deliveries: number }
+            >
+          >;
+        }>;
+      }>;
+    };
     cluster: {
       runs: Array<{
         topology: 'single' | 'cluster';
@@ -82,6 +96,10 @@ describe('npm run bench -- --smoke', function () {
       'memory per idle socket',
       'cluster bench, single 20/s',
       'cluster 3 masters 3 shards 20/s',
+      'delivery single: idle node',
+      'delivery single: half / all per event',
+      'delivery cluster: idle node',
+      'delivery cluster: half / all per event',
     ]) {
       assert.match(stdout, new RegExp(`^${row}`, 'm'));
     }
@@ -116,6 +134,25 @@ describe('npm run bench -- --smoke', function () {
           assert.ok(step.redis.commandsPerEvent > 0);
           const shares = step.redisServers.reduce((sum, server) => sum + server.commandShare, 0);
           assert.ok(Math.abs(shares - 1) < 0.01, `command shares sum to ${shares}`);
+        }
+      }
+      // Each node delivered what it watches, all of it, and the idle one nothing.
+      assert.deepEqual(
+        results.delivery.results.map((run) => run.topology),
+        ['single', 'cluster'],
+      );
+      for (const run of results.delivery.results) {
+        assert.equal(run.phases.length, 3);
+        for (const { shares, steps } of run.phases) {
+          for (const step of steps) {
+            assert.deepEqual(step.short, []);
+            for (const node of ['realtime1', 'realtime2'] as const) {
+              const delivered = step[node].deliveries;
+              if (shares[node] === 'none') assert.equal(delivered, 0);
+              if (shares[node] === 'all') assert.equal(delivered, step.events);
+              if (shares[node] === 'half') assert.ok(delivered > 0 && delivered < step.events);
+            }
+          }
         }
       }
       assert.deepEqual(Object.keys(results.memory.rssAtRestMiB).sort(), [
@@ -194,7 +231,7 @@ describe('npm run bench -- --smoke', function () {
     assert.equal(code, 2);
     assert.match(
       stderr,
-      /unknown benchmark "speed"; there are: intake, e2e, fanout, memory, cluster, store/,
+      /unknown benchmark "speed"; there are: intake, e2e, fanout, memory, cluster, delivery, store/,
     );
   });
 });
