@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { Stack } from '../helpers/stack.js';
+import { EVENTSUB_SECRET, type Stack } from '../helpers/stack.js';
 import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
 import { launchChromium } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/processes.js';
+import { deliver, loadPayloads, notificationBody } from '../helpers/twitch.js';
 import { EVENT_KINDS } from '../../src/shared/events/event-kinds.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
@@ -274,5 +275,60 @@ describe('event filters on the page in headless Chromium', function () {
       (e) => !/status of 401|WebSocket|ERR_CONNECTION_REFUSED/.test(e),
     );
     assert.deepEqual(unexpected, [], 'no script error and no Content-Security-Policy violation');
+  });
+
+  // Last: a type in no kind is listed whatever is hidden, which the counts above do not expect.
+  it('draws `other` (a type in no kind) in a colour of its own, with a legend entry', async () => {
+    const ban = loadPayloads().get('channel.ban')!;
+    ban.subscription.condition = { broadcaster_user_id: streamer.id };
+    const body = notificationBody(ban, (event) => {
+      Object.assign(event, {
+        broadcaster_user_id: streamer.id,
+        broadcaster_user_login: 'filter_streamer',
+        broadcaster_user_name: 'Filter_Streamer',
+        banned_at: new Date().toISOString(),
+        ends_at: null,
+        is_permanent: true,
+      });
+    });
+    const sent = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+      body,
+      subscriptionType: 'channel.ban',
+      subscriptionVersion: '1',
+    });
+    assert.equal(sent.status, 202);
+    const drawn = () =>
+      page.$$eval('#per-minute rect[data-kind="other"]', (bars) =>
+        bars.reduce((total, bar) => total + Number((bar as SVGElement).dataset.count), 0),
+      );
+    await waitUntil(async () => (await drawn()) === 1, 15_000, 'the chart with 1 other event');
+    const sumOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const counts = (
+      (await (
+        await fetch(`${stack.webUrl}/api/streamers/${streamer.id}/events/per-minute`)
+      ).json()) as { counts: Record<string, number[]> }
+    ).counts;
+    assert.equal(sumOf(counts.other!), 1);
+    const chart = page.getByRole('img', { name: /Events per minute over the last hour/ });
+    assert.match((await chart.getAttribute('aria-label'))!, /Other events: 1\./);
+    assert.equal(
+      await page.locator('#per-minute .legend li.k-other').textContent(),
+      'Other events 1',
+    );
+    // Its own colour: a bar that is not the default fill, and a --kind that no kind's box has.
+    const fill = await page
+      .locator('#per-minute rect[data-kind="other"]')
+      .first()
+      .evaluate((bar) => getComputedStyle(bar).fill);
+    assert.notEqual(fill, 'rgb(0, 0, 0)');
+    const colourOf = (selector: string) =>
+      page.$$eval(selector, (elements) =>
+        elements.map((e) => getComputedStyle(e).getPropertyValue('--kind').trim()),
+      );
+    const [other] = await colourOf('#per-minute .legend li.k-other');
+    assert.ok(other, 'other has a --kind colour');
+    const kinds = await colourOf('.kinds .kind');
+    assert.equal(kinds.length, EVENT_KINDS.length);
+    assert.ok(!kinds.includes(other), `${other} is also a kind's colour`);
   });
 });
