@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EVENTSUB_SECRET, type Stack } from '../helpers/stack.js';
-import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
-import { launchChromium } from '../helpers/browser.js';
-import { repoRoot } from '../helpers/processes.js';
+import { simEvent, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
+import {
+  ARTIFACTS,
+  logInOnPage,
+  recordPageErrors,
+  startPageSuite,
+  type PageSuite,
+} from '../helpers/page-suite.js';
 import { deliver, loadPayloads, notificationBody } from '../helpers/twitch.js';
 import { EVENT_KINDS } from '../../src/shared/events/event-kinds.js';
 
-const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 const VIEWER = 'filter_viewer';
 
 interface Row {
@@ -19,6 +22,7 @@ interface Row {
 
 describe('event filters on the page in headless Chromium', function () {
   this.timeout(180_000);
+  let suite: PageSuite;
   let sim: RunningSimulator;
   let stack: Stack;
   let browser: Browser;
@@ -28,34 +32,20 @@ describe('event filters on the page in headless Chromium', function () {
   const errors: string[] = [];
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    ({ sim, stack } = await startStackWithSimulator({ realtimeAsPublic: true }));
+    suite = await startPageSuite();
+    ({ sim, stack, browser } = suite);
     streamer = sim.state.addUser('filter_streamer', { displayName: 'Filter_Streamer' });
-    browser = await launchChromium();
     first = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await first.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
+    page = recordPageErrors(await first.newPage(), errors);
   });
   after(async () => {
-    await browser?.close();
-    await stack?.stop();
-    await sim?.close();
+    await suite?.stop();
   });
 
   /** Makes `type` happen on the streamer's channel; resolves once Twitch delivered it. */
   const trigger = async (type: 'stream.online' | 'channel.raid', count = 1) => {
     for (let i = 0; i < count; i++) {
-      const response = await fetch(`${sim.url}/sim/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type, broadcasterId: streamer.id }),
-      });
-      const { deliveries } = (await response.json()) as {
-        deliveries: Array<{ delivered: boolean }>;
-      };
+      const deliveries = await simEvent(sim, { type, broadcasterId: streamer.id });
       assert.ok(deliveries.length > 0 && deliveries.every((d) => d.delivered), type);
     }
   };
@@ -84,12 +74,7 @@ describe('event filters on the page in headless Chromium', function () {
         .first<{ hidden_event_kinds: string[] }>('hidden_event_kinds')
     )?.hidden_event_kinds;
 
-  async function logIn(on: Page): Promise<void> {
-    await on.goto(stack.webUrl);
-    await on.getByRole('link', { name: 'Log in with Twitch' }).click();
-    await on.getByPlaceholder('new_login').fill(VIEWER);
-    await on.getByRole('button', { name: 'Authorize' }).click();
-  }
+  const logIn = (on: Page) => logInOnPage(on, stack.webUrl, VIEWER);
 
   it('names a checkbox for every kind, all checked by default, with counts of what the page holds', async () => {
     await logIn(page);
