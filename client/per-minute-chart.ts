@@ -1,4 +1,4 @@
-import { EVENT_KINDS, type EventKind } from '../src/shared/events/event-kinds.js';
+import { EVENT_KINDS, OTHER_EVENTS, type EventKind } from '../src/shared/events/event-kinds.js';
 import { api, type PerMinute } from './api.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -14,16 +14,22 @@ const svgElement = (name: string, attributes: Record<string, string | number>) =
 };
 
 /**
- * Events per minute over the last hour as stacked bars, one colour per shown kind, drawn as
- * inline SVG: sixty bars need no charting library. The picture is one image to assistive
- * technology, named by the hour's totals; the legend beside it says which colour is which.
+ * Events per minute over the last hour as stacked bars, one colour per shown kind and one for
+ * `other`, drawn as inline SVG: sixty bars need no charting library. The picture is one image to
+ * assistive technology, named by the hour's totals; the legend beside it says which colour is
+ * which.
  */
 export function drawPerMinuteChart(
   host: HTMLElement,
   data: PerMinute,
   hidden: ReadonlySet<EventKind>,
 ): void {
-  const kinds = EVENT_KINDS.filter((kind) => !hidden.has(kind.id));
+  // `other` is drawn whatever is hidden: most of it is the types the list shows anyway (bans,
+  // authorizations), and there is no box to hide it by.
+  const kinds: Array<{ id: EventKind | 'other'; label: string }> = [
+    ...EVENT_KINDS.filter((kind) => !hidden.has(kind.id)),
+    OTHER_EVENTS,
+  ];
   const buckets = data.counts.follows.length;
   const totals = Array.from({ length: buckets }, (_, minute) =>
     kinds.reduce((sum, kind) => sum + (data.counts[kind.id][minute] ?? 0), 0),

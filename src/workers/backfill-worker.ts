@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import type { ConfigFor } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
-import { reportErrors, type RedisClient } from '../shared/connections/redis.js';
-import { JOBS, QUEUES, createQueue, enqueue, type ShardedQueue } from '../shared/queues.js';
+import type { Queue } from 'bullmq';
+import type { RedisClient } from '../shared/connections/redis.js';
+import { JOBS, enqueue, type ShardedQueue } from '../shared/queues.js';
 import { createUserTokens } from '../shared/auth/user-tokens.js';
 import { createStreamerStore } from '../shared/db/streamer-store.js';
 import { createFollowBackfillStore } from '../shared/db/follow-backfill-store.js';
@@ -22,6 +23,8 @@ export async function startBackfillWorker(
   redis: RedisClient,
   knex: Knex,
   callbacks: ShardedQueue,
+  /** The `followBackfill` queue, which the processor owns (its depth is a metric) and closes. */
+  queue: Queue,
   log: Logger,
 ) {
   const { clientId, clientSecret, authUrl, apiUrl } = config.twitch;
@@ -30,11 +33,6 @@ export async function startBackfillWorker(
     return { workers: [], queue: undefined, close: () => Promise.resolve() };
   }
   const { prefix } = config.redis;
-  const queue = reportErrors(
-    createQueue(QUEUES.backfill, redis, prefix),
-    `Queue ${QUEUES.backfill}`,
-    log,
-  );
   const store = createFollowBackfillStore(knex);
   const handler = createBackfillFollowsProcessor({
     streamers: createStreamerStore(knex),
@@ -70,9 +68,6 @@ export async function startBackfillWorker(
     /** For the processor's job timings. */
     workers: [worker],
     queue,
-    async close() {
-      await worker.close();
-      await queue.close();
-    },
+    close: () => worker.close(),
   };
 }

@@ -72,10 +72,21 @@ const subscriptions = reportErrors(
   `Queue ${QUEUES.subscriptions}`,
   log,
 );
+const backfills = reportErrors(
+  createQueue(QUEUES.backfill, redis, prefix),
+  `Queue ${QUEUES.backfill}`,
+  log,
+);
 const readinessChecks = [redisCheck(redis), databaseCheck(knex)];
 const metrics = createMetricsRegistry('processor');
 registerDependencyHealth(metrics, readinessChecks);
-registerQueueDepths(metrics, [...callbacks.shards, ...persist.shards, maintenance, subscriptions]);
+registerQueueDepths(metrics, [
+  ...callbacks.shards,
+  ...persist.shards,
+  maintenance,
+  subscriptions,
+  backfills,
+]);
 registerDefaultPartitionRows(metrics, knex);
 const health = await startWorkerHealth({
   port: config.http.healthPort,
@@ -201,7 +212,7 @@ await maintenance.upsertJobScheduler(
   { name: JOBS.maintainPartitions, data: {} },
 );
 
-const backfill = await startBackfillWorker(config, redis, knex, callbacks, log);
+const backfill = await startBackfillWorker(config, redis, knex, callbacks, backfills, log);
 const subscriptionWorkers = await startSubscriptionWorkers(
   config,
   redis,
@@ -244,7 +255,7 @@ shutdown.register('queues', 1, () =>
   Promise.all(
     [notifications, persist, callbacks]
       .map((queue) => queue.close())
-      .concat([maintenance, subscriptions].map((queue) => queue.close())),
+      .concat([maintenance, subscriptions, backfills].map((queue) => queue.close())),
   ),
 );
 shutdown.register('redis', 2, () => redisConnections.close());

@@ -141,3 +141,24 @@ export async function startStackWithSimulator(
     .redirectUris.push(`${stack.webUrl}/auth/twitch/callback`);
   return { sim, stack };
 }
+
+export interface SimDelivery {
+  delivered: boolean;
+  messageId: string;
+}
+
+/**
+ * Makes an event of `type` happen on `broadcasterId`'s channel in the simulator (`POST
+ * /sim/events`), which delivers it to every subscription that wants it; returns those deliveries.
+ */
+export async function simEvent(
+  sim: RunningSimulator,
+  event: { type: string; broadcasterId: string; userLogin?: string; overrides?: object },
+): Promise<SimDelivery[]> {
+  const response = await fetch(`${sim.url}/sim/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(event),
+  });
+  return ((await response.json()) as { deliveries: SimDelivery[] }).deliveries;
+}

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { Stack } from '../helpers/stack.js';
-import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
-import { launchChromium } from '../helpers/browser.js';
-import { repoRoot } from '../helpers/processes.js';
+import { EVENTSUB_SECRET, type Stack } from '../helpers/stack.js';
+import { simEvent, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
+import {
+  ARTIFACTS,
+  logInOnPage,
+  recordPageErrors,
+  startPageSuite,
+  type PageSuite,
+} from '../helpers/page-suite.js';
+import { deliver, loadPayloads, notificationBody } from '../helpers/twitch.js';
 import { EVENT_KINDS } from '../../src/shared/events/event-kinds.js';
 
-const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 const VIEWER = 'filter_viewer';
 
 interface Row {
@@ -18,6 +22,7 @@ interface Row {
 
 describe('event filters on the page in headless Chromium', function () {
   this.timeout(180_000);
+  let suite: PageSuite;
   let sim: RunningSimulator;
   let stack: Stack;
   let browser: Browser;
@@ -27,34 +32,20 @@ describe('event filters on the page in headless Chromium', function () {
   const errors: string[] = [];
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    ({ sim, stack } = await startStackWithSimulator({ realtimeAsPublic: true }));
+    suite = await startPageSuite();
+    ({ sim, stack, browser } = suite);
     streamer = sim.state.addUser('filter_streamer', { displayName: 'Filter_Streamer' });
-    browser = await launchChromium();
     first = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await first.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
+    page = recordPageErrors(await first.newPage(), errors);
   });
   after(async () => {
-    await browser?.close();
-    await stack?.stop();
-    await sim?.close();
+    await suite?.stop();
   });
 
   /** Makes `type` happen on the streamer's channel; resolves once Twitch delivered it. */
   const trigger = async (type: 'stream.online' | 'channel.raid', count = 1) => {
     for (let i = 0; i < count; i++) {
-      const response = await fetch(`${sim.url}/sim/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type, broadcasterId: streamer.id }),
-      });
-      const { deliveries } = (await response.json()) as {
-        deliveries: Array<{ delivered: boolean }>;
-      };
+      const deliveries = await simEvent(sim, { type, broadcasterId: streamer.id });
       assert.ok(deliveries.length > 0 && deliveries.every((d) => d.delivered), type);
     }
   };
@@ -83,12 +74,7 @@ describe('event filters on the page in headless Chromium', function () {
         .first<{ hidden_event_kinds: string[] }>('hidden_event_kinds')
     )?.hidden_event_kinds;
 
-  async function logIn(on: Page): Promise<void> {
-    await on.goto(stack.webUrl);
-    await on.getByRole('link', { name: 'Log in with Twitch' }).click();
-    await on.getByPlaceholder('new_login').fill(VIEWER);
-    await on.getByRole('button', { name: 'Authorize' }).click();
-  }
+  const logIn = (on: Page) => logInOnPage(on, stack.webUrl, VIEWER);
 
   it('names a checkbox for every kind, all checked by default, with counts of what the page holds', async () => {
     await logIn(page);
@@ -274,5 +260,60 @@ describe('event filters on the page in headless Chromium', function () {
       (e) => !/status of 401|WebSocket|ERR_CONNECTION_REFUSED/.test(e),
     );
     assert.deepEqual(unexpected, [], 'no script error and no Content-Security-Policy violation');
+  });
+
+  // Last: a type in no kind is listed whatever is hidden, which the counts above do not expect.
+  it('draws `other` (a type in no kind) in a colour of its own, with a legend entry', async () => {
+    const ban = loadPayloads().get('channel.ban')!;
+    ban.subscription.condition = { broadcaster_user_id: streamer.id };
+    const body = notificationBody(ban, (event) => {
+      Object.assign(event, {
+        broadcaster_user_id: streamer.id,
+        broadcaster_user_login: 'filter_streamer',
+        broadcaster_user_name: 'Filter_Streamer',
+        banned_at: new Date().toISOString(),
+        ends_at: null,
+        is_permanent: true,
+      });
+    });
+    const sent = await deliver(stack.webhookUrl, EVENTSUB_SECRET, {
+      body,
+      subscriptionType: 'channel.ban',
+      subscriptionVersion: '1',
+    });
+    assert.equal(sent.status, 202);
+    const drawn = () =>
+      page.$$eval('#per-minute rect[data-kind="other"]', (bars) =>
+        bars.reduce((total, bar) => total + Number((bar as SVGElement).dataset.count), 0),
+      );
+    await waitUntil(async () => (await drawn()) === 1, 15_000, 'the chart with 1 other event');
+    const sumOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const counts = (
+      (await (
+        await fetch(`${stack.webUrl}/api/streamers/${streamer.id}/events/per-minute`)
+      ).json()) as { counts: Record<string, number[]> }
+    ).counts;
+    assert.equal(sumOf(counts.other!), 1);
+    const chart = page.getByRole('img', { name: /Events per minute over the last hour/ });
+    assert.match((await chart.getAttribute('aria-label'))!, /Other events: 1\./);
+    assert.equal(
+      await page.locator('#per-minute .legend li.k-other').textContent(),
+      'Other events 1',
+    );
+    // Its own colour: a bar that is not the default fill, and a --kind that no kind's box has.
+    const fill = await page
+      .locator('#per-minute rect[data-kind="other"]')
+      .first()
+      .evaluate((bar) => getComputedStyle(bar).fill);
+    assert.notEqual(fill, 'rgb(0, 0, 0)');
+    const colourOf = (selector: string) =>
+      page.$$eval(selector, (elements) =>
+        elements.map((e) => getComputedStyle(e).getPropertyValue('--kind').trim()),
+      );
+    const [other] = await colourOf('#per-minute .legend li.k-other');
+    assert.ok(other, 'other has a --kind colour');
+    const kinds = await colourOf('.kinds .kind');
+    assert.equal(kinds.length, EVENT_KINDS.length);
+    assert.ok(!kinds.includes(other), `${other} is also a kind's colour`);
   });
 });

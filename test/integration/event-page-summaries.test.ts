@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Stack } from '../helpers/stack.js';
-import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
-import { launchChromium } from '../helpers/browser.js';
-import { repoRoot } from '../helpers/processes.js';
+import { simEvent, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
+import { ARTIFACTS, logInOnPage, startPageSuite, type PageSuite } from '../helpers/page-suite.js';
 
 const RLO = '\u202E';
-const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 
 describe('event summaries on the page, in headless Chromium', function () {
   this.timeout(120_000);
+  let suite: PageSuite;
   let sim: RunningSimulator;
   let stack: Stack;
   let browser: Browser;
@@ -19,15 +17,11 @@ describe('event summaries on the page, in headless Chromium', function () {
   let streamer: { id: string };
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    ({ sim, stack } = await startStackWithSimulator({ realtimeAsPublic: true }));
+    suite = await startPageSuite();
+    ({ sim, stack, browser } = suite);
     streamer = sim.state.addUser('summary_streamer', { displayName: 'Summary_Streamer' });
-    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(stack.webUrl);
-    await page.getByRole('link', { name: 'Log in with Twitch' }).click();
-    await page.getByPlaceholder('new_login').fill('summary_viewer');
-    await page.getByRole('button', { name: 'Authorize' }).click();
+    await logInOnPage(page, stack.webUrl, 'summary_viewer');
     await page.getByLabel('Twitch login').fill('summary_streamer');
     await page.getByRole('button', { name: 'Watch' }).click();
     await page.getByRole('heading', { name: 'Summary_Streamer' }).waitFor();
@@ -44,20 +38,13 @@ describe('event summaries on the page, in headless Chromium', function () {
     await page.locator('#connection[data-state="live"]').waitFor();
   });
   after(async () => {
-    await browser?.close();
-    await stack?.stop();
-    await sim?.close();
+    await suite?.stop();
   });
 
   /** Sends one event through the pipeline and returns its stored summary once the page shows it. */
   async function showEvent(type: string, overrides: Record<string, unknown>) {
     const shown = await page.locator('#events li').count();
-    const response = await fetch(`${sim.url}/sim/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type, broadcasterId: streamer.id, overrides }),
-    });
-    const { deliveries } = (await response.json()) as { deliveries: Array<{ delivered: boolean }> };
+    const deliveries = await simEvent(sim, { type, broadcasterId: streamer.id, overrides });
     assert.deepEqual(
       deliveries.map((d) => d.delivered),
       [true],

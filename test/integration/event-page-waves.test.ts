@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Stack } from '../helpers/stack.js';
-import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
-import { launchChromium } from '../helpers/browser.js';
-import { repoRoot } from '../helpers/processes.js';
+import { waitUntil, type RunningSimulator } from '../helpers/simulator.js';
+import {
+  ARTIFACTS,
+  logInOnPage,
+  recordPageErrors,
+  startPageSuite,
+  type PageSuite,
+} from '../helpers/page-suite.js';
 import { listAll } from '../helpers/history.js';
-
-const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 
 /**
  * Issue 14 in real Chromium: a follow-bot raid on two pages served by two realtime nodes, and a
@@ -16,6 +18,7 @@ const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
  */
 describe('follow waves and replays on the event page, in headless Chromium', function () {
   this.timeout(180_000);
+  let suite: PageSuite;
   let sim: RunningSimulator;
   let stack: Stack;
   let browser: Browser;
@@ -28,11 +31,7 @@ describe('follow waves and replays on the event page, in headless Chromium', fun
   const sockets = new Map<Page, string[]>();
 
   const open = async (context: BrowserContext) => {
-    const page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
+    const page = recordPageErrors(await context.newPage(), errors);
     sockets.set(page, []);
     page.on('websocket', (socket) => sockets.get(page)!.push(new URL(socket.url()).port));
     return page;
@@ -55,28 +54,21 @@ describe('follow waves and replays on the event page, in headless Chromium', fun
   };
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    ({ sim, stack } = await startStackWithSimulator({
-      realtimeAsPublic: true,
+    suite = await startPageSuite({
       env: { FOLLOW_WAVE_THRESHOLD: '20', FOLLOW_WAVE_WINDOW_SECONDS: '10' },
-    }));
-    browser = await launchChromium();
+    });
+    ({ sim, stack, browser } = suite);
     streamerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     viewerContext = await browser.newContext({ viewport: { width: 390, height: 844 } });
     streamerPage = await open(streamerContext);
     viewerPage = await open(viewerContext);
   });
   after(async () => {
-    await browser?.close();
-    await stack?.stop();
-    await sim?.close();
+    await suite?.stop();
   });
 
   it('connects the streamer’s channel on one page and a viewer on another realtime node', async () => {
-    await streamerPage.goto(stack.webUrl);
-    await streamerPage.getByRole('link', { name: 'Connect your channel' }).click();
-    await streamerPage.getByPlaceholder('new_login').fill('Wave_Streamer');
-    await streamerPage.getByRole('button', { name: 'Authorize' }).click();
+    await logInOnPage(streamerPage, stack.webUrl, 'Wave_Streamer', 'Connect your channel');
     await watch(streamerPage, 'Wave_Streamer');
     streamerId = sim.state.userByLogin('wave_streamer')!.id;
     await waitUntil(
@@ -94,10 +86,7 @@ describe('follow waves and replays on the event page, in headless Chromium', fun
 
     // The viewer logs in on web, then uses a second web node whose REALTIME_URL is node 2.
     const web2 = await stack.startWebNode('web2', { REALTIME_URL: stack.realtimeUrls[1]! });
-    await viewerPage.goto(stack.webUrl);
-    await viewerPage.getByRole('link', { name: 'Log in with Twitch' }).click();
-    await viewerPage.getByPlaceholder('new_login').fill('wave_viewer');
-    await viewerPage.getByRole('button', { name: 'Authorize' }).click();
+    await logInOnPage(viewerPage, stack.webUrl, 'wave_viewer');
     await watch(viewerPage, 'Wave_Streamer');
     await viewerPage.goto(web2);
     await viewerPage.getByRole('heading', { name: 'Wave_Streamer' }).waitFor();

@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import type { Stack, Watcher } from '../helpers/stack.js';
-import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
-import { launchChromium } from '../helpers/browser.js';
-import { repoRoot } from '../helpers/processes.js';
+import { simEvent, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
+import {
+  ARTIFACTS,
+  logInOnPage,
+  recordPageErrors,
+  startPageSuite,
+  type PageSuite,
+} from '../helpers/page-suite.js';
 import { CACHED_EVENTS } from '../../src/shared/feed/feed-keys.js';
 
-const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 /** REALTIME_MAX_CONNECTIONS_PER_USER's default. */
 const MAX_CONNECTIONS_PER_VIEWER = 10;
 
 describe('the event page in headless Chromium', function () {
   this.timeout(120_000);
+  let suite: PageSuite;
   let sim: RunningSimulator;
   let stack: Stack;
   let browser: Browser;
@@ -22,32 +26,21 @@ describe('the event page in headless Chromium', function () {
   const errors: string[] = [];
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    ({ sim, stack } = await startStackWithSimulator({ realtimeAsPublic: true }));
+    suite = await startPageSuite();
+    ({ sim, stack, browser } = suite);
     streamer = sim.state.addUser('page_streamer', { displayName: 'Page_Streamer' });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
+    page = recordPageErrors(
+      await browser.newPage({ viewport: { width: 1280, height: 900 } }),
+      errors,
+    );
   });
   after(async () => {
-    await browser?.close();
-    await stack?.stop();
-    await sim?.close();
+    await suite?.stop();
   });
 
   const trigger = async (count: number) => {
     for (let i = 0; i < count; i++) {
-      const response = await fetch(`${sim.url}/sim/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'stream.online', broadcasterId: streamer.id }),
-      });
-      const { deliveries } = (await response.json()) as {
-        deliveries: Array<{ delivered: boolean }>;
-      };
+      const deliveries = await simEvent(sim, { type: 'stream.online', broadcasterId: streamer.id });
       assert.deepEqual(
         deliveries.map((d) => d.delivered),
         [true],
@@ -58,10 +51,7 @@ describe('the event page in headless Chromium', function () {
     page.$$eval('#events li', (items) => items.map((li) => (li as HTMLElement).dataset.id!));
 
   it('logs in through the simulator and tells an unknown streamer apart', async () => {
-    await page.goto(stack.webUrl);
-    await page.getByRole('link', { name: 'Log in with Twitch' }).click();
-    await page.getByPlaceholder('new_login').fill('page_viewer');
-    await page.getByRole('button', { name: 'Authorize' }).click();
+    await logInOnPage(page, stack.webUrl, 'page_viewer');
     await page.getByLabel('Twitch login').waitFor();
     await page.getByLabel('Twitch login').fill('nobody_at_all');
     await page.getByRole('button', { name: 'Watch' }).click();

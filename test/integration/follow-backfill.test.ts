@@ -3,8 +3,8 @@ import type { Browser as Chromium, Page } from 'playwright-core';
 import type { Job } from 'bullmq';
 import type { Stack } from '../helpers/stack.js';
 import { QUEUES } from '../helpers/stack.js';
-import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
-import { launchChromium } from '../helpers/browser.js';
+import { simEvent, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
+import { logInOnPage, startPageSuite, type PageSuite } from '../helpers/page-suite.js';
 import { Browser, logInAsStreamer, logInThroughSimulator } from '../helpers/cookie-browser.js';
 import { callbackJobId } from '../../src/api/webhooks/eventsub-intake.js';
 import { JOBS } from '../../src/shared/queues.js';
@@ -23,6 +23,7 @@ interface Me {
 
 describe('follow backfill after downtime (real processes, simulator, Chromium)', function () {
   this.timeout(180_000);
+  let suite: PageSuite;
   let sim: RunningSimulator;
   let stack: Stack;
   let chromium: Chromium;
@@ -79,18 +80,15 @@ describe('follow backfill after downtime (real processes, simulator, Chromium)',
     (await (await browser.get(`${stack.webUrl}/api/me`)).json()) as Me;
 
   before(async () => {
-    ({ sim, stack } = await startStackWithSimulator({
-      realtimeAsPublic: true,
+    suite = await startPageSuite({
       // Waves on, as in production: 50 backfilled follows at once must still be 50 rows.
       env: { BACKFILL_DELAY_SECONDS: '1', FOLLOW_WAVE_THRESHOLD: '20' },
-    }));
-    chromium = await launchChromium();
+    });
+    ({ sim, stack, browser: chromium } = suite);
     page = await chromium.newPage({ viewport: { width: 1280, height: 900 } });
   });
   after(async () => {
-    await chromium?.close();
-    await stack?.stop();
-    await sim?.close();
+    await suite?.stop();
   });
 
   it('a streamer who connected their channel sees that missed follows will be fetched', async () => {
@@ -276,23 +274,17 @@ describe('follow backfill after downtime (real processes, simulator, Chromium)',
       15_000,
       'the backfilled follow stored',
     );
-    const late = (await (
-      await fetch(`${sim.url}/sim/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          type: 'channel.follow',
-          broadcasterId: streamerId,
-          userLogin: 'bf_helix_first',
-          overrides: { followed_at: quiet.events[0]!.followed_at },
-        }),
-      })
-    ).json()) as { deliveries: Array<{ delivered: boolean; messageId: string }> };
+    const late = await simEvent(sim, {
+      type: 'channel.follow',
+      broadcasterId: streamerId,
+      userLogin: 'bf_helix_first',
+      overrides: { followed_at: quiet.events[0]!.followed_at },
+    });
     assert.deepEqual(
-      late.deliveries.map((d) => d.delivered),
+      late.map((d) => d.delivered),
       [true],
     );
-    const jobId = callbackJobId(late.deliveries[0]!.messageId);
+    const jobId = callbackJobId(late[0]!.messageId);
     let callback: Job | undefined;
     await waitUntil(
       async () => {
@@ -321,10 +313,7 @@ describe('follow backfill after downtime (real processes, simulator, Chromium)',
     const context = await chromium.newContext();
     const plainPage = await context.newPage();
     try {
-      await plainPage.goto(stack.webUrl);
-      await plainPage.getByRole('link', { name: 'Log in with Twitch' }).click();
-      await plainPage.getByPlaceholder('new_login').fill('bf_plain');
-      await plainPage.getByRole('button', { name: 'Authorize' }).click();
+      await logInOnPage(plainPage, stack.webUrl, 'bf_plain');
       await plainPage.getByLabel('Twitch login').fill('bf_plain');
       await plainPage.getByRole('button', { name: 'Watch' }).click();
       const line = plainPage.locator('#backfill-status[data-status="no_consent"]');

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EVENTSUB_SECRET, type Stack } from '../helpers/stack.js';
+import { EVENTSUB_SECRET, QUEUES, type Stack } from '../helpers/stack.js';
 import { startStackWithSimulator, waitUntil, type RunningSimulator } from '../helpers/simulator.js';
 import { repoRoot } from '../helpers/processes.js';
 import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';
+import { JOBS, enqueue } from '../../src/shared/queues.js';
 
 const TOKEN = 'test-metrics-token-0123456789';
 const PROCESSES = ['web', 'processor', 'emitter', 'realtime1', 'realtime2'];
@@ -160,6 +161,39 @@ describe('metrics of every process type', function () {
       assert.equal(valueOf(after.get(node)!, 'streamfeed_sockets_connected'), 1, node);
       assert.equal(valueOf(after.get(node)!, 'streamfeed_streamers_watched'), 1, node);
       assert.equal(moved(node, 'streamfeed_deliveries_total'), EVENTS, node);
+    }
+  });
+
+  it('counts the jobs of every queue the processor works, the follow backfill too', async () => {
+    const delayed = async (queue: string) =>
+      valueOf(await scrape('processor'), 'streamfeed_queue_jobs', { queue, state: 'delayed' });
+    const before = await delayed(QUEUES.backfill);
+    // An hour away, so that the processor's backfill worker leaves it where it is.
+    const [backfills] = stack.queues(QUEUES.backfill);
+    await enqueue(
+      backfills!,
+      JOBS.backfillFollows,
+      { broadcasterId: '7603', reason: 'manual' },
+      { jobId: 'metrics-backfill', delay: 3_600_000 },
+    );
+    try {
+      assert.equal(await delayed(QUEUES.backfill), before + 1);
+      const queues = new Set(
+        [...(await scrape('processor')).keys()]
+          .filter((key) => key.startsWith('streamfeed_queue_jobs{'))
+          .map((key) => /queue="([^"]+)"/.exec(key)?.[1]),
+      );
+      for (const queue of [
+        QUEUES.callbacks,
+        QUEUES.persist,
+        QUEUES.maintenance,
+        QUEUES.subscriptions,
+        QUEUES.backfill,
+      ]) {
+        assert.ok(queues.has(queue), `processor reports no depth of ${queue}`);
+      }
+    } finally {
+      await backfills!.remove('metrics-backfill');
     }
   });
 

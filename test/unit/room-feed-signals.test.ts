@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
 import type { StreamEvent } from '../../src/shared/events/event.js';
-import type { FeedCache, FeedEntry } from '../../src/shared/feed/feed-cache.js';
 import { RoomFeed, type LocalDelivery } from '../../src/realtime/room-feed.js';
 import { createRoomFeeds } from '../../src/realtime/room-feeds.js';
+import { event, fakeFeedCache } from '../helpers/room-feed-fixtures.js';
 
-const event = (n: number): StreamEvent => ({
-  id: `ev_${n}`,
-  type: 'channel.follow',
-  broadcasterId: '1337',
-  broadcasterLogin: 'cool_user',
-  broadcasterName: 'Cool_User',
-  occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-  actor: null,
-  summary: `event ${n}`,
-  data: {},
-});
 const wave = (count: number): StreamEvent => ({
   ...event(0),
   id: 'wave_1',
@@ -22,28 +11,6 @@ const wave = (count: number): StreamEvent => ({
   summary: `Follow wave: ${count} new followers in 3 s`,
   data: { count },
 });
-
-function fakeCache(entries: FeedEntry[]): FeedCache & { gate(): () => void } {
-  let gate: Promise<void> = Promise.resolve();
-  return {
-    gate() {
-      let open!: () => void;
-      gate = new Promise((resolve) => (open = resolve));
-      return open;
-    },
-    append: () => Promise.reject(new Error('not used')),
-    latest: async (_b, limit) => {
-      await gate;
-      return [...entries].reverse().slice(0, limit);
-    },
-    range: async (_b, from, to) => {
-      await gate;
-      return entries.filter((e) => e.seq > from && e.seq <= to);
-    },
-    seqOf: (_b, id) => Promise.resolve(entries.find((e) => e.event.id === id)?.seq ?? null),
-    currentSeq: () => Promise.resolve(entries.at(-1)?.seq ?? 0),
-  };
-}
 
 function recorder() {
   const log: string[] = [];
@@ -71,7 +38,7 @@ const replay = (n: number, replayId = `r${n}`) => ({
 
 describe('RoomFeed: updates of a growing entry, and replays', () => {
   it('sends a newer state of a delivered entry as event:updated, and drops older ones', async () => {
-    const cache = fakeCache([{ seq: 1, event: event(1) }]);
+    const cache = fakeFeedCache([{ seq: 1, event: event(1) }]);
     const { log, delivery } = recorder();
     const feed = new RoomFeed('1337', cache, delivery, fail);
     await feed.join('s1', () => undefined, undefined, 10);
@@ -85,7 +52,7 @@ describe('RoomFeed: updates of a growing entry, and replays', () => {
   });
 
   it('sends an entry whose update overtook it in its newest state, as one event', async () => {
-    const cache = fakeCache([{ seq: 1, event: event(1) }]);
+    const cache = fakeFeedCache([{ seq: 1, event: event(1) }]);
     const { log, delivery } = recorder();
     const feed = new RoomFeed('1337', cache, delivery, fail);
     await feed.join('s1', () => undefined, undefined, 10);
@@ -97,7 +64,7 @@ describe('RoomFeed: updates of a growing entry, and replays', () => {
   });
 
   it('updates an entry a joining socket got in its backlog, after the backlog', async () => {
-    const cache = fakeCache([
+    const cache = fakeFeedCache([
       { seq: 1, event: event(1) },
       { seq: 2, event: wave(2) },
     ]);
@@ -105,7 +72,7 @@ describe('RoomFeed: updates of a growing entry, and replays', () => {
     const feed = new RoomFeed('1337', cache, delivery, fail);
     await feed.join('s1', () => undefined, undefined, 10);
     feed.release('s1');
-    const open = cache.gate();
+    const open = cache.hold();
     const joining = feed.join('s2', () => undefined, undefined, 10);
     await new Promise((resolve) => setImmediate(resolve));
     await feed.update(2, wave(6));
@@ -120,7 +87,7 @@ describe('RoomFeed: updates of a growing entry, and replays', () => {
   });
 
   it('plays a replay to every watcher once, and never as an event', async () => {
-    const cache = fakeCache([{ seq: 1, event: event(1) }]);
+    const cache = fakeFeedCache([{ seq: 1, event: event(1) }]);
     const { log, delivery } = recorder();
     const feed = new RoomFeed('1337', cache, delivery, fail);
     // Not watched yet on this node: nothing to play it to.
@@ -135,7 +102,7 @@ describe('RoomFeed: updates of a growing entry, and replays', () => {
   });
 
   it('routes each kind of notification of a watched streamer to its feed', async () => {
-    const cache = fakeCache([{ seq: 1, event: event(1) }]);
+    const cache = fakeFeedCache([{ seq: 1, event: event(1) }]);
     const { log, delivery } = recorder();
     const feeds = createRoomFeeds(cache, delivery, fail);
     const feed = feeds.get('1337');

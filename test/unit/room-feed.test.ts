@@ -1,49 +1,6 @@
 import assert from 'node:assert/strict';
-import type { StreamEvent } from '../../src/shared/events/event.js';
-import type { FeedCache, FeedEntry } from '../../src/shared/feed/feed-cache.js';
 import { RoomFeed, type LocalDelivery } from '../../src/realtime/room-feed.js';
-
-const event = (n: number): StreamEvent => ({
-  id: `ev_${n}`,
-  type: 'channel.follow',
-  broadcasterId: '1337',
-  broadcasterLogin: 'cool_user',
-  broadcasterName: 'Cool_User',
-  occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-  actor: null,
-  summary: `event ${n}`,
-  data: {},
-});
-
-/** An in-memory feed cache whose reads can be held back to open race windows on purpose. */
-function fakeCache(entries: FeedEntry[]) {
-  let gate: Promise<void> = Promise.resolve();
-  const cache: FeedCache & { hold(): () => void; add(n: number): void } = {
-    hold() {
-      let open!: () => void;
-      gate = new Promise((resolve) => (open = resolve));
-      return () => {
-        open();
-        gate = Promise.resolve();
-      };
-    },
-    add(n) {
-      entries.push({ seq: n, event: event(n) });
-    },
-    append: () => Promise.reject(new Error('not used')),
-    async latest(_b, limit) {
-      await gate;
-      return [...entries].reverse().slice(0, limit);
-    },
-    async range(_b, from, to) {
-      await gate;
-      return entries.filter((e) => e.seq > from && e.seq <= to);
-    },
-    seqOf: (_b, id) => Promise.resolve(entries.find((e) => e.event.id === id)?.seq ?? null),
-    currentSeq: () => Promise.resolve(entries.at(-1)?.seq ?? 0),
-  };
-  return cache;
-}
+import { event, fakeFeedCache } from '../helpers/room-feed-fixtures.js';
 
 function recorder() {
   const log: string[] = [];
@@ -59,7 +16,7 @@ const fail = (error: unknown) => assert.fail(String(error));
 
 describe('RoomFeed', () => {
   it('delivers each sequence number once, in order, filling gaps from the cache', async () => {
-    const cache = fakeCache([1, 2].map((n) => ({ seq: n, event: event(n) })));
+    const cache = fakeFeedCache([1, 2].map((n) => ({ seq: n, event: event(n) })));
     const { log, delivery } = recorder();
     const feed = new RoomFeed('1337', cache, delivery, fail);
     assert.deepEqual(await feed.join('s1', () => undefined, undefined, 10), {
@@ -77,7 +34,7 @@ describe('RoomFeed', () => {
   });
 
   it('gives a joining socket its backlog, holds live events until then, and never repeats one', async () => {
-    const cache = fakeCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
+    const cache = fakeFeedCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
     const { log, delivery } = recorder();
     const feed = new RoomFeed('1337', cache, delivery, fail);
     await feed.join('early', () => undefined, undefined, 10);
@@ -103,7 +60,7 @@ describe('RoomFeed', () => {
   });
 
   it('returns the latest events, saying so, when `since` is unknown; null once the feed is closed', async () => {
-    const cache = fakeCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
+    const cache = fakeFeedCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
     const feed = new RoomFeed('1337', cache, recorder().delivery, fail);
     const unknown = await feed.join('a', () => undefined, 'ev_unknown', 2);
     assert.deepEqual(
@@ -126,7 +83,7 @@ describe('RoomFeed catch-up beyond the cache', () => {
   it('says the backlog is incomplete when events after `since` were evicted from the cache', async () => {
     // Seq 1 is still indexed but its successors 2 and 3 are gone from the cache (only 4 and 5 kept).
     const entries = [4, 5].map((n) => ({ seq: n, event: event(n) }));
-    const cache = fakeCache(entries);
+    const cache = fakeFeedCache(entries);
     cache.seqOf = (_b, id) => Promise.resolve(id === 'ev_1' ? 1 : null);
     const feed = new RoomFeed('1337', cache, recorder().delivery, fail);
     const behind = await feed.join('away', () => undefined, 'ev_1', 10);
@@ -148,7 +105,7 @@ describe('RoomFeed catch-up beyond the cache', () => {
 describe('RoomFeed after the feed counter restarts', () => {
   it('follows the new numbering instead of dropping every new event', async () => {
     const entries = [1, 2, 3].map((n) => ({ seq: n, event: event(n) }));
-    const cache = fakeCache(entries);
+    const cache = fakeFeedCache(entries);
     const { log, delivery } = recorder();
     const feed = new RoomFeed('1337', cache, delivery, () => undefined);
     await feed.join('s', () => undefined, undefined, 10);
@@ -166,7 +123,7 @@ describe('RoomFeed after the feed counter restarts', () => {
 describe('RoomFeed when the cache no longer has a missing event', () => {
   it('delivers it late, once, when its own emission arrives', async () => {
     const entries = [1].map((n) => ({ seq: n, event: event(n) }));
-    const cache = fakeCache(entries);
+    const cache = fakeFeedCache(entries);
     const { log, delivery } = recorder();
     const feed = new RoomFeed('1337', cache, delivery, fail);
     await feed.join('s', () => undefined, undefined, 10);
@@ -182,7 +139,7 @@ describe('RoomFeed when the cache no longer has a missing event', () => {
 
 describe('RoomFeed subscribing to its channel', () => {
   it('reads its position only once the subscription is confirmed: an event of that moment is backlog, not lost', async () => {
-    const cache = fakeCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
+    const cache = fakeFeedCache([1, 2, 3].map((n) => ({ seq: n, event: event(n) })));
     const { delivery } = recorder();
     let confirm!: () => void;
     const subscribed = new Promise<void>((resolve) => (confirm = resolve));

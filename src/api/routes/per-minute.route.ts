@@ -1,5 +1,10 @@
 import type { RequestHandler } from 'express';
-import { EVENT_KIND_IDS, kindOfType, type EventKind } from '../../shared/events/event-kinds.js';
+import {
+  EVENT_KIND_IDS,
+  OTHER_EVENTS,
+  kindOfType,
+  type EventKind,
+} from '../../shared/events/event-kinds.js';
 import { badRequest } from '../errors.js';
 import { broadcasterIdSchema } from './route-params.js';
 
@@ -30,12 +35,12 @@ export function perMinuteCounts(
 ): PerMinuteCounts {
   const zeros = () => Array.from({ length: PER_MINUTE_BUCKETS }, () => 0);
   const counts = Object.fromEntries(
-    [...EVENT_KIND_IDS, 'other'].map((kind) => [kind, zeros()]),
+    [...EVENT_KIND_IDS, OTHER_EVENTS.id].map((kind) => [kind, zeros()]),
   ) as Record<EventKind | 'other', number[]>;
   for (const { minute, type, count } of rows) {
     const bucket = Math.floor((minute.getTime() - from.getTime()) / MINUTE_MS);
     if (bucket < 0 || bucket >= PER_MINUTE_BUCKETS) continue;
-    counts[kindOfType(type) ?? 'other'][bucket]! += count;
+    counts[kindOfType(type) ?? OTHER_EVENTS.id][bucket]! += count;
   }
   return { from: from.toISOString(), bucketSeconds: 60, counts };
 }

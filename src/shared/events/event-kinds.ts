@@ -79,6 +79,12 @@ export const ALWAYS_SHOWN_TYPES: readonly string[] = [
   'user.authorization.revoke',
 ];
 
+/**
+ * What the per-minute counts call the types of no kind: ALWAYS_SHOWN_TYPES and unknown ones.
+ * Not a kind a viewer can hide; the chart draws it beside the kinds.
+ */
+export const OTHER_EVENTS = { id: 'other', label: 'Other events' } as const;
+
 const KIND_OF_TYPE = new Map<string, EventKind>(
   EVENT_KINDS.flatMap((kind) => kind.types.map((type) => [type, kind.id] as const)),
 );
