@@ -2,7 +2,7 @@
  * What a realtime node spends per event by how many of the streamers it watches, driven far
  * harder than the pipeline on this box can drive it (#13): `npm run bench -- --only delivery`
  * [--delivery-rates 1000,2000,4000,8000] [--seconds 8] [--events-per-message 1] [--one-socket]
- * [--rounds N].
+ * [--publish-every-ms 5] [--rounds N].
  *
  * Only the two realtime nodes run. The bench publishes feed messages itself, as an emitter does
  * (feed-publisher.ts: PUBLISH, or SPUBLISH on a cluster, to each streamer's channel), with every
@@ -18,7 +18,7 @@
  * node, the figure that sizes a node, since the part that does not follow the rate is paid once
  * per node whatever it watches.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { startStack, type Stack, type Watcher } from '../test/helpers/stack.js';
 import { startPrivateRedis } from '../test/helpers/private-redis.js';
 import { startRedisCluster } from '../test/helpers/redis-cluster.js';
@@ -82,6 +82,11 @@ export interface DeliveryOptions {
   /** Events of one streamer per feed message (an emitter batch holds one or several). */
   perMessage: number;
   oneSocket: boolean;
+  /**
+   * How often the bench publishes what is due: each time is a batch, as one emitter job is, so
+   * it sets how often a node can be woken (a fleet of emitters publishes more often).
+   */
+  publishEveryMs: number;
   rounds: number;
   log: (line: string) => void;
 }
@@ -132,7 +137,7 @@ export async function benchDelivery(options: DeliveryOptions) {
           // One publish per streamer of the batch, as the emitter does.
           if (batch.length > 0) inFlight.push(publisher.publish(batch));
           if (inFlight.length > 50) await Promise.all(inFlight.splice(0));
-          await sleep(5);
+          await sleep(options.publishEveryMs);
         }
         await Promise.all(inFlight);
         return { events: total, toFirstHalf, seconds: (performance.now() - started) / 1000 };
@@ -148,11 +153,15 @@ export async function benchDelivery(options: DeliveryOptions) {
       ...(single ? { redisUrl: single.url } : { cluster: cluster! }),
       without: ['web', 'processor', 'emitter'],
       env: { REALTIME_MAX_WATCHES_PER_CONNECTION: String(streamerCount) },
+    }).catch(async (error: unknown) => {
+      await single?.destroy();
+      await cluster?.stop();
+      throw error;
     });
     // Its own connection, pipelining automatically as the emitter's many concurrent jobs do.
     const publisherRedis: RedisClient = single
       ? new Redis(single.url, { enableAutoPipelining: true })
-      : new (await import('ioredis')).Cluster(
+      : new Cluster(
           ports.map((port) => ({ host: '127.0.0.1', port })),
           { enableAutoPipelining: true },
         );
@@ -227,7 +236,7 @@ export async function benchDelivery(options: DeliveryOptions) {
 
     try {
       log(
-        `delivery (${topology}, round ${round}): ${streamerCount} streamers, ${perMessage} event(s) per message, rates ${rates.join(', ')}/s, ${seconds} s each`,
+        `delivery (${topology}, round ${round}): ${streamerCount} streamers, ${perMessage} event(s) per message, published every ${options.publishEveryMs} ms, rates ${rates.join(', ')}/s, ${seconds} s each`,
       );
       // Both nodes deliver first, unmeasured: a node's first deliveries pay for V8 compiling the
       // delivery path and for growing its heap. Their rest is measured after it, with nothing
@@ -342,7 +351,15 @@ export async function benchDelivery(options: DeliveryOptions) {
   for (let round = 1; round <= options.rounds; round++) {
     for (const topology of ['single', 'cluster']) results.push(await runTopology(topology, round));
   }
-  return { rates, seconds, streamerCount, perMessage, oneSocket: options.oneSocket, results };
+  return {
+    rates,
+    seconds,
+    streamerCount,
+    perMessage,
+    oneSocket: options.oneSocket,
+    publishEveryMs: options.publishEveryMs,
+    results,
+  };
 }
 
 /** The summary lines: per topology, the idle node and half / all, medians over the rounds. */

@@ -6,7 +6,8 @@
  *                    [--hold N] [--shards 3,6,12] [--masters 3] [--split-concurrency] [--pin-redis] [--rounds N]
  *                    [--smoke]
  *   npm run bench -- --only delivery [--delivery-rates 1000,2000,4000,8000] [--seconds N]
- *                    [--events-per-message 1] [--one-socket] [--rounds N]
+ *                    [--events-per-message 1] [--one-socket] [--publish-every-ms 5]
+ *                    [--rounds N]
  *   npm run bench -- --only store [--store-rows N] [--store-history N] [--batches 1,10,50,100]
  *                    [--rounds N]
  *
@@ -46,6 +47,7 @@ function readOptions() {
       'delivery-rates': { type: 'string' },
       'events-per-message': { type: 'string' },
       'one-socket': { type: 'boolean', default: false },
+      'publish-every-ms': { type: 'string' },
       'split-concurrency': { type: 'boolean', default: false },
       'pin-redis': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
@@ -90,6 +92,10 @@ function readOptions() {
   const perMessage = Number(values['events-per-message'] ?? 1);
   if (!Number.isInteger(perMessage) || perMessage < 1 || perMessage > 100) {
     fail('--events-per-message must be a whole number from 1 to 100');
+  }
+  const publishEveryMs = Number(values['publish-every-ms'] ?? 5);
+  if (!Number.isInteger(publishEveryMs) || publishEveryMs < 1 || publishEveryMs > 1000) {
+    fail('--publish-every-ms must be a whole number of ms from 1 to 1000');
   }
   const shards = (values.shards?.split(',') ?? (values.smoke ? ['3'] : ['3', '6', '12'])).map(
     Number,
@@ -146,6 +152,7 @@ function readOptions() {
       streamers: values.smoke ? 20 : 300,
       perMessage,
       oneSocket: values['one-socket'],
+      publishEveryMs,
     },
     store: {
       rows: storeRows,
