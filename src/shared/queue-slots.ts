@@ -67,3 +67,24 @@ export function placedTag(base: string, shard: number): string {
   }
   return tag;
 }
+
+const colocated = new Map<number, number[] | null>();
+
+/**
+ * The shard of `shards` whose slot (shardSlot) lies in the same one of `shards` equal ranges of
+ * the slot space as `slot`, or null when the shards do not fall one in each range (5, 7... of
+ * them). Work keyed by a streamer then goes to the shard on the master that holds the streamer's
+ * own keys, whenever the masters hold equal ranges in some multiple or fraction of `shards`, as
+ * redis-cli and ElastiCache split them: one event's queue, feed and publish are one master's work.
+ */
+export function colocatedShard(slot: number, shards: number): number | null {
+  let byRange = colocated.get(shards);
+  if (byRange === undefined) {
+    const ranges = Array.from({ length: shards }, (_, shard) =>
+      Math.floor((shardSlot(shard) * shards) / SLOTS),
+    );
+    byRange = new Set(ranges).size === shards ? ranges.map((_, r) => ranges.indexOf(r)) : null;
+    colocated.set(shards, byRange);
+  }
+  return byRange ? byRange[Math.floor((slot * shards) / SLOTS)]! : null;
+}

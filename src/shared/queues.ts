@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions, type ConnectionOptions } from 'bullmq';
 import type { StreamEvent } from './events/event.js';
-import { placedTag } from './queue-slots.js';
+import calculateSlot from 'cluster-key-slot';
+import { colocatedShard, placedTag } from './queue-slots.js';
 
 /**
  * The kinds of queue: camelCase, as BullMQ forbids ':' in names. In Redis each kind is one or
@@ -211,7 +212,7 @@ export function queueKindOf(name: string): QueueName | undefined {
   return KINDS.has(kind) ? (kind as QueueName) : undefined;
 }
 
-/** A stable shard for a key (FNV-1a): the same streamer, or message id, always lands alike. */
+/** A stable shard for a key (FNV-1a): the same message id always lands alike. */
 export function shardOf(key: string, shards: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
@@ -219,6 +220,18 @@ export function shardOf(key: string, shards: number): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return (hash >>> 0) % shards;
+}
+
+/**
+ * The shard for a streamer's work: the one placed in the same part of the slot space as the
+ * streamer's feed keys (`{<id>}`, feed-keys.ts), so that on a cluster its callbacks, feed, notify
+ * and storage jobs and its channel are on one master (queue-slots.ts); by hash where the shard
+ * count does not allow it. Both are stable, and spread streamers evenly.
+ */
+export function streamerShard(broadcasterId: string, shards: number): number {
+  return (
+    colocatedShard(calculateSlot(`{${broadcasterId}}`), shards) ?? shardOf(broadcasterId, shards)
+  );
 }
 
 export function createQueue(
@@ -247,8 +260,10 @@ export function createNamedQueue(
 export interface ShardedQueue {
   kind: QueueName;
   shards: readonly Queue[];
-  /** The shard that carries work keyed by `key` (a broadcaster id, a message id). */
-  for(key: string): Queue;
+  /** The shard that carries a streamer's work (streamerShard). */
+  forStreamer(broadcasterId: string): Queue;
+  /** The shard for work without a streamer, by its message id. */
+  forMessage(messageId: string): Queue;
   close(): Promise<void>;
 }
 
@@ -265,7 +280,8 @@ export function createShardedQueue(
   return {
     kind,
     shards,
-    for: (key) => shards[shardOf(key, count)]!,
+    forStreamer: (broadcasterId) => shards[streamerShard(broadcasterId, count)]!,
+    forMessage: (messageId) => shards[shardOf(messageId, count)]!,
     close: () => Promise.all(shards.map((queue) => queue.close())).then(() => undefined),
   };
 }

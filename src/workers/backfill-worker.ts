@@ -41,7 +41,7 @@ export async function startBackfillWorker(
     followersWith: (token, saveToken) =>
       createHelixFollowers({ authUrl, apiUrl, clientId, clientSecret, token, saveToken }),
     queueCallback: (broadcasterId, job, jobId) =>
-      enqueue(callbacks.for(broadcasterId), JOBS.eventSubCallback, job, { jobId }),
+      enqueue(callbacks.forStreamer(broadcasterId), JOBS.eventSubCallback, job, { jobId }),
     maxFollows: config.backfill.maxFollows,
     maxAgeMs: config.backfill.maxAgeMs,
     log,

@@ -34,8 +34,12 @@ import {
   bullPrefix,
   createQueue,
   queueShardName,
+  streamerShard,
   type EventSubCallbackJob,
 } from '../../src/shared/queues.js';
+import calculateSlot from 'cluster-key-slot';
+import { feedKeys } from '../../src/shared/feed/feed-keys.js';
+import { feedChannel } from '../../src/shared/feed/feed-channels.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { deleteKeys } from '../helpers/redis.js';
 import { SIM_CLIENT, startSimulator, type RunningSimulator } from '../helpers/simulator.js';
@@ -543,6 +547,25 @@ describe('streamfeed’s Redis keys on a three-master Redis Cluster', function (
     await deleteKeys(client, own);
     assert.equal(await counted(), 0);
     for (const key of keys) assert.equal(await client.exists(key), 0, key);
+  });
+
+  it("puts a streamer's queues, feed keys and channel on one master (3 shards, 3 masters)", async () => {
+    await client.cluster('SLOTS'); // the map as the cluster has it now
+    const masterOf = (key: string) => client.slots[calculateSlot(key)]?.[0];
+    const masters = new Set<string | undefined>();
+    for (let n = 0; n < 60; n++) {
+      const id = String(7_000_000 + n * 131);
+      const shard = streamerShard(id, 3);
+      const feed = masterOf(feedKeys(prefix, id).seq);
+      assert.ok(feed, `streamer ${id}'s feed has a master`);
+      masters.add(feed);
+      assert.equal(masterOf(feedChannel(prefix, id)), feed);
+      for (const kind of [QUEUES.callbacks, QUEUES.notifications, QUEUES.persist]) {
+        const queueKey = `${bullPrefix(prefix)}:${queueShardName(kind, shard)}:wait`;
+        assert.equal(masterOf(queueKey), feed, `${kind} shard ${shard} with streamer ${id}`);
+      }
+    }
+    assert.equal(masters.size, 3, 'the 60 streamers are spread over all three masters');
   });
 
   it('no node answered CROSSSLOT to anything above (and the count does see one)', async () => {

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { EVENTSUB_SECRET, QUEUES, startStack, type Stack } from '../helpers/stack.js';
 import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';
 import { assertDeliveredOnce, assertStoredOnce } from '../helpers/exactly-once.js';
-import { JOBS, bullPrefix, shardOf } from '../../src/shared/queues.js';
+import { JOBS, bullPrefix, streamerShard } from '../../src/shared/queues.js';
 import { callbackJobId } from '../../src/api/webhooks/eventsub-intake.js';
 import { onCluster } from '../helpers/topology.js';
 import { normalizeEvent } from '../../src/shared/events/normalize.js';
@@ -66,11 +66,11 @@ describe('sharded queues (QUEUE_SHARDS, WORKER_SHARDS)', function () {
     const shards = stack.queues(QUEUES.callbacks);
     assert.equal(shards.length, SHARDS);
     for (const { streamer, messageId } of sent) {
-      const expected = shardOf(streamer, SHARDS);
+      const expected = streamerShard(streamer, SHARDS);
       const job = await shards[expected]!.getJob(callbackJobId(messageId));
       assert.ok(job, `the callback of streamer ${streamer} is on shard ${expected}`);
     }
-    const used = new Set(sent.map(({ streamer }) => shardOf(streamer, SHARDS)));
+    const used = new Set(sent.map(({ streamer }) => streamerShard(streamer, SHARDS)));
     assert.equal(used.size, SHARDS, '16 streamers spread over every shard');
     for (const kind of [QUEUES.callbacks, QUEUES.persist, QUEUES.notifications]) {
       const completed = await Promise.all(

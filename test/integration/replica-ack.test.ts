@@ -6,7 +6,7 @@ import { deliver, followPayload, notificationBody } from '../helpers/twitch.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { assertStoredOnce } from '../helpers/exactly-once.js';
-import { queueShardName, shardOf } from '../../src/shared/queues.js';
+import { queueShardName, streamerShard } from '../../src/shared/queues.js';
 import { callbackJobId } from '../../src/api/webhooks/eventsub-intake.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -21,7 +21,7 @@ const follow = (stack: Stack, streamer: string, user: string, messageId?: string
 
 /** A streamer id whose callbacks go to `shard` of `shards`. */
 function streamerOnShard(shard: number, shards: number, from = 9000): string {
-  for (let id = from; ; id++) if (shardOf(String(id), shards) === shard) return String(id);
+  for (let id = from; ; id++) if (streamerShard(String(id), shards) === shard) return String(id);
 }
 
 async function waitForReplication(replica: Redis): Promise<void> {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
-import { QUEUES, queueKindOf, queueShardName, shardNumberOf } from '../../src/shared/queues.js';
+import {
+  QUEUES,
+  queueKindOf,
+  queueShardName,
+  shardNumberOf,
+  shardOf,
+  streamerShard,
+} from '../../src/shared/queues.js';
 import { shardSlot } from '../../src/shared/queue-slots.js';
 
 /** How many of a kind's first `shards` queues fall in each of `masters` even slot ranges. */
@@ -55,5 +62,46 @@ describe('queue shard placement', () => {
       QUEUES.callbacks,
       'the bare name of earlier versions',
     );
+  });
+
+  it("sends a streamer's work to the shard on the master of its feed keys, evenly", () => {
+    // redis-cli --cluster create's split of the slots: master k of n holds an equal range.
+    const masterOf = (slot: number, masters: number) => Math.floor((slot * masters) / 16384);
+    const streamers = Array.from({ length: 3000 }, (_, i) => String(40_000_000 + i * 7919));
+    for (const [shards, masters] of [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [6, 3],
+      [6, 6],
+      [12, 4],
+      [12, 12],
+    ] as const) {
+      const perShard = new Array<number>(shards).fill(0);
+      for (const id of streamers) {
+        const shard = streamerShard(id, shards);
+        perShard[shard]!++;
+        const feedSlot = calculateSlot(`t:feed:{${id}}:seq`);
+        for (const kind of [QUEUES.callbacks, QUEUES.persist, QUEUES.notifications]) {
+          assert.equal(
+            masterOf(calculateSlot(queueShardName(kind, shard)), masters),
+            masterOf(feedSlot, masters),
+            `${kind} shard ${shard} of ${shards} on the master of streamer ${id}'s feed (${masters} masters)`,
+          );
+        }
+      }
+      const fair = streamers.length / shards;
+      for (const count of perShard) {
+        assert.ok(Math.abs(count - fair) < fair * 0.2, `${shards} shards: ${perShard.join('/')}`);
+      }
+    }
+  });
+
+  it('falls back to a hash of the streamer where the shards cannot follow the slot ranges', () => {
+    // 5 shards do not fall one in each fifth of the slots.
+    for (const id of ['1', '42', '9000', '123456789']) {
+      assert.equal(streamerShard(id, 5), shardOf(id, 5));
+    }
   });
 });

@@ -129,7 +129,7 @@ export function createViewerFeatures(
       isOperator,
       takeReplaySlot: replaySlots(redis, prefix, config.replay.intervalSeconds * 1000),
       publish: (replay) =>
-        enqueue(notifications.for(replay.broadcasterId), JOBS.notifyEvents, {
+        enqueue(notifications.forStreamer(replay.broadcasterId), JOBS.notifyEvents, {
           notifications: [replay],
         }),
       log,

@@ -196,10 +196,13 @@ export function createEventSubIntake(
 
     // By streamer: its callbacks then keep to one queue, and so do their notify and storage
     // batches (the processor sends them to the same shard number), so a streamer's events are
-    // batched together and mostly arrive in order. A Twitch retry has the same streamer and
+    // batched together and mostly arrive in order; on a cluster that shard is on the master of
+    // the streamer's feed keys (streamerShard). A Twitch retry has the same streamer and
     // message id, so it meets its first delivery's job id in the same queue and is a no-op. A
     // body without a streamer (user.authorization.*) goes by message id, which is as stable.
-    const queue = deps.callbacks.for(read.streamerId ?? messageId);
+    const queue = read.streamerId
+      ? deps.callbacks.forStreamer(read.streamerId)
+      : deps.callbacks.forMessage(messageId);
     const job = enqueue(
       queue,
       JOBS.eventSubCallback,
