@@ -8,7 +8,7 @@ import {
   shardOf,
   streamerShard,
 } from '../../src/shared/queues.js';
-import { shardSlot } from '../../src/shared/queue-slots.js';
+import { colocatedShard, shardSlot } from '../../src/shared/queue-slots.js';
 
 /** How many of a kind's first `shards` queues fall in each of `masters` even slot ranges. */
 function spread(kind: (typeof QUEUES)[keyof typeof QUEUES], shards: number, masters: number) {
@@ -96,6 +96,13 @@ describe('queue shard placement', () => {
         assert.ok(Math.abs(count - fair) < fair * 0.2, `${shards} shards: ${perShard.join('/')}`);
       }
     }
+  });
+
+  it('co-locates at the shard counts the docs name, of the 1 to 64 allowed', () => {
+    const counts = Array.from({ length: 64 }, (_, i) => i + 1).filter(
+      (shards) => colocatedShard(0, shards) !== null,
+    );
+    assert.deepEqual(counts, [1, 2, 3, 4, 6, 12, 24, 48]); // OPERATIONS.md, ARCHITECTURE.md
   });
 
   it('falls back to a hash of the streamer where the shards cannot follow the slot ranges', () => {
