@@ -28,6 +28,7 @@ import type { NotifyEventJob } from '../src/shared/queues.js';
 import type { RedisClient } from '../src/shared/connections/redis.js';
 import { redisServerProbe } from './redis-servers.js';
 import { cpuMsOf, fitLine, wakeupsOf } from './process-cpu.js';
+import { median } from './store-inserts.js';
 
 const NODES = ['realtime1', 'realtime2'] as const;
 type Node = (typeof NODES)[number];
@@ -364,11 +365,6 @@ export async function benchDelivery(options: DeliveryOptions) {
 
 /** The summary lines: per topology, the idle node and half / all, medians over the rounds. */
 export function deliverySummary(result: DeliveryResult): Array<[string, string]> {
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  };
   const rows: Array<[string, string]> = [];
   for (const topology of ['single', 'cluster']) {
     const runs = result.results.filter((run) => run.topology === topology);
